@@ -1,0 +1,347 @@
+//! The command line: clap derive types and environment variables only. No logic beyond
+//! value parsing; `config::resolve` turns these into checked settings.
+//!
+//! Team conventions for this file:
+//! - `///` comments are the help text: write them for users, first line short.
+//! - Environment names follow the Azure SDKs' `EnvironmentCredential` (`AZURE_*`), graphd's
+//!   own use `GRAPHD_*`; values of secret-looking variables are never shown (`hide_env_values`).
+//! - Secrets never come from a flag value: passwords come from a file, stdin, the environment
+//!   or a prompt. Do not add a `--password VALUE`.
+//! - Values are validated here with `value_parser` so that a bad flag or variable is a usage
+//!   error (exit 2) before anything else runs.
+//! - Argument groups shared by subcommands are `#[command(flatten)]` structs.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use url::Url;
+
+use crate::cloud::{self, Cloud};
+use crate::jws::Alg;
+
+/// Call Microsoft Graph as an app, with a certificate instead of a client secret.
+#[derive(Debug, Parser)]
+#[command(name = "graphd", version, propagate_version = true, max_term_width = 100)]
+#[command(after_help = "Exit codes: 0 ok, 1 unexpected, 2 usage, 3 local credential or configuration, \
+4 token service refused, 5 Graph refused, 6 network/TLS/timeout.\n\
+Run `graphd demo` to see the whole flow against the built-in emulator, with no tenant.")]
+pub struct Cli {
+    /// Diagnostics on stderr (method, host, path, status, request ids); secrets are redacted.
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate an RSA key and a self-signed certificate to upload to an app registration.
+    GenCert(GenCertArgs),
+    /// Inspect a credential file: subject, validity, key, thumbprints, chain, key match.
+    Cert(CertArgs),
+    /// Build and sign a client assertion (JWT) and print it.
+    Assertion(AssertionArgs),
+    /// Get an app-only access token and print it.
+    Token(TokenArgs),
+    /// List every user (GET /v1.0/users, all pages).
+    ListUsers(ListUsersArgs),
+    /// Any Graph GET, by path (/v1.0/...) or URL on the Graph endpoint.
+    Get(GetArgs),
+    /// Print the admin consent URL for the app.
+    ConsentUrl(ConsentArgs),
+    /// Run the local Entra token endpoint + Graph emulator (loopback only).
+    Emulator(crate::emulator::cli::EmulatorArgs),
+    /// Run the whole flow against an in-process emulator: certificate, token, users.
+    Demo(DemoArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Where the certificate and private key come from.
+#[derive(Debug, Clone, Args)]
+pub struct CredentialArgs {
+    /// Certificate and private key: PEM (any order, chain allowed) or PFX/PKCS#12, detected by content.
+    #[arg(long, value_name = "PATH", env = "AZURE_CLIENT_CERTIFICATE_PATH")]
+    pub cert: Option<PathBuf>,
+
+    /// The private key in its own PEM file, when --cert holds only certificates.
+    #[arg(long, value_name = "PATH")]
+    pub key: Option<PathBuf>,
+
+    /// Read the key or PFX password from this file (one trailing newline is ignored).
+    /// Also: AZURE_CLIENT_CERTIFICATE_PASSWORD, or a prompt on a terminal.
+    #[arg(long, value_name = "PATH", conflicts_with = "password_stdin")]
+    pub password_file: Option<PathBuf>,
+
+    /// Read the key or PFX password from stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// Which app, in which tenant and cloud.
+#[derive(Debug, Clone, Args)]
+pub struct AppArgs {
+    /// Tenant: directory (tenant) ID or verified domain; not common/organizations/consumers.
+    #[arg(long, value_name = "TENANT", env = "AZURE_TENANT_ID", value_parser = cloud::check_tenant)]
+    pub tenant: Option<String>,
+
+    /// Application (client) ID of the app registration.
+    #[arg(long, value_name = "GUID", env = "AZURE_CLIENT_ID", value_parser = cloud::check_client_id)]
+    pub client_id: Option<String>,
+
+    /// National cloud: sets the authority host and Graph endpoint together.
+    #[arg(long, value_enum)]
+    pub cloud: Option<Cloud>,
+
+    /// Token service host (overrides --cloud), e.g. https://login.microsoftonline.us.
+    #[arg(long, value_name = "URL", env = "AZURE_AUTHORITY_HOST", value_parser = cloud::parse_endpoint)]
+    pub authority_host: Option<Url>,
+
+    /// JSON settings; accepts the MSAL Python quickstart's parameters.json.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// How the assertion is signed.
+#[derive(Debug, Clone, Args)]
+pub struct SigningArgs {
+    /// Signature algorithm: PS256 (header x5t#S256; default) or RS256 (header x5t; ADFS, older authorities).
+    #[arg(long, value_enum, ignore_case = true)]
+    pub alg: Option<Alg>,
+
+    /// Send the certificate chain in x5c (subject name + issuer authentication).
+    #[arg(long, env = "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN", value_parser = clap::builder::BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    pub send_x5c: bool,
+}
+
+/// How graphd talks to the network.
+#[derive(Debug, Clone, Args)]
+pub struct NetArgs {
+    /// Graph base URL (overrides --cloud).
+    #[arg(long, value_name = "URL", env = "GRAPHD_GRAPH_ENDPOINT", value_parser = cloud::parse_endpoint)]
+    pub graph: Option<Url>,
+
+    /// Token scope [default: the cloud's Graph /.default].
+    #[arg(long)]
+    pub scope: Option<String>,
+
+    /// Extra trusted root certificates (PEM): a TLS-inspecting proxy, the emulator's CA.
+    #[arg(long, value_name = "PATH", env = "GRAPHD_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Seconds allowed for each request [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: Option<u64>,
+
+    /// Retries of transient failures: connection errors, timeouts, 429, 5xx [default: 3].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub max_retries: Option<u32>,
+
+    /// Opt-in on-disk cache of access tokens (directory created with mode 0700).
+    #[arg(long, value_name = "DIR", env = "GRAPHD_TOKEN_CACHE")]
+    pub token_cache: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CertArgs {
+    #[command(flatten)]
+    pub credential: CredentialArgs,
+
+    /// JSON settings (the quickstart's private_key_file / thumbprint are used).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AssertionArgs {
+    #[command(flatten)]
+    pub credential: CredentialArgs,
+    #[command(flatten)]
+    pub app: AppArgs,
+    #[command(flatten)]
+    pub signing: SigningArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub credential: CredentialArgs,
+    #[command(flatten)]
+    pub app: AppArgs,
+    #[command(flatten)]
+    pub signing: SigningArgs,
+    #[command(flatten)]
+    pub net: NetArgs,
+
+    /// Print the token response as JSON, with expires_on (unix seconds).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Output formats for Graph collections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum OutputFormat {
+    /// One JSON array, written as pages arrive.
+    #[default]
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// Aligned columns for a terminal.
+    Table,
+    /// RFC 4180 CSV with a header row.
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ListUsersArgs {
+    #[command(flatten)]
+    pub credential: CredentialArgs,
+    #[command(flatten)]
+    pub app: AppArgs,
+    #[command(flatten)]
+    pub signing: SigningArgs,
+    #[command(flatten)]
+    pub net: NetArgs,
+
+    /// Properties to return, comma-separated ($select).
+    #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// OData filter ($filter), e.g. "startswith(displayName,'A')".
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+
+    /// Page size ($top), 1-999.
+    #[arg(long, value_name = "N", default_value_t = 999, value_parser = clap::value_parser!(u16).range(1..=999))]
+    pub top: u16,
+
+    /// Stop after N users.
+    #[arg(long, value_name = "N")]
+    pub max: Option<u64>,
+
+    /// Ask for the total ($count=true, ConsistencyLevel: eventual) and print it on stderr.
+    #[arg(long)]
+    pub count: bool,
+
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t)]
+    pub output: OutputFormat,
+
+    /// No progress on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    #[command(flatten)]
+    pub credential: CredentialArgs,
+    #[command(flatten)]
+    pub app: AppArgs,
+    #[command(flatten)]
+    pub signing: SigningArgs,
+    #[command(flatten)]
+    pub net: NetArgs,
+
+    /// A path such as /v1.0/users/{id}, or a full URL on the Graph endpoint.
+    pub path_or_url: String,
+
+    /// Follow @odata.nextLink and print every item of every page.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Output format for --all.
+    #[arg(long, short = 'o', value_enum, default_value_t, requires = "all")]
+    pub output: OutputFormat,
+
+    /// No progress on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsentArgs {
+    #[command(flatten)]
+    pub app: AppArgs,
+
+    /// Print the v1 form (/adminconsent without scope) instead of the v2 form.
+    #[arg(long)]
+    pub v1: bool,
+
+    /// Where Entra sends the admin after consenting (must be registered on the app).
+    #[arg(long, value_name = "URL")]
+    pub redirect_uri: Option<Url>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenCertArgs {
+    /// Directory to write key.pem and cert.pem into (created with mode 0700).
+    #[arg(long, value_name = "DIR", default_value = "certs")]
+    pub out: PathBuf,
+
+    /// Certificate subject, e.g. "CN=graphd-ci,O=Contoso".
+    #[arg(long, default_value = "CN=graphd")]
+    pub subject: String,
+
+    /// Validity in days (1-3650).
+    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub days: u32,
+
+    /// RSA key size.
+    #[arg(long, value_name = "BITS", default_value_t = 2048, value_parser = key_size)]
+    pub key_size: u32,
+
+    /// Encrypt key.pem (AES-256) under a password (--password-file, --password-stdin,
+    /// AZURE_CLIENT_CERTIFICATE_PASSWORD, or a prompt).
+    #[arg(long)]
+    pub encrypt_key: bool,
+
+    /// Also write graphd.pfx (AES-256/PBKDF2) holding key and certificate; needs a password.
+    #[arg(long)]
+    pub pfx: bool,
+
+    /// Read the password from this file.
+    #[arg(long, value_name = "PATH", conflicts_with = "password_stdin")]
+    pub password_file: Option<PathBuf>,
+
+    /// Read the password from stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
+
+    /// Replace existing files (atomically).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Application (client) ID, to print the exact upload command.
+    #[arg(long, value_name = "GUID", env = "AZURE_CLIENT_ID", value_parser = cloud::check_client_id)]
+    pub client_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of synthetic users in the emulator.
+    #[arg(long, default_value_t = 250)]
+    pub users: u64,
+
+    /// How many users to print.
+    #[arg(long, default_value_t = 5)]
+    pub show: usize,
+}
+
+/// RSA sizes Entra accepts and gen-cert offers.
+fn key_size(s: &str) -> Result<u32, String> {
+    match s.trim() {
+        "2048" => Ok(2048),
+        "3072" => Ok(3072),
+        "4096" => Ok(4096),
+        other => Err(format!("{other:?} is not one of 2048, 3072, 4096")),
+    }
+}

@@ -1,0 +1,376 @@
+//! Certificate credentials: any PEM or PFX a user has -> one RSA key, its certificate, the chain.
+//!
+//! Files are recognised by content, never by name. Loading refuses what Entra ID would refuse
+//! later (non-RSA keys, RSA below 2048 bits, a key that matches no certificate, a certificate
+//! outside its validity window), so the failure is local, early and explained.
+//! This module never prints key material and never keeps a copy of it outside OpenSSL's
+//! `PKey` (which clears private components when freed) or zeroizing buffers.
+
+mod pem;
+mod pfx;
+mod read;
+pub mod report;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use openssl::hash::{MessageDigest, hash};
+use openssl::pkey::{Id, PKey, PKeyRef, Private};
+use openssl::x509::{X509, X509Ref};
+
+pub use pfx::ensure_legacy_provider;
+pub use read::{MAX_CREDENTIAL_FILE, read_limited};
+
+use crate::clock;
+use crate::error::{CredentialProblem, Error, Result};
+use crate::password::PasswordSource;
+
+/// Entra ID's minimum RSA key size (AADSTS50032).
+pub const MIN_RSA_BITS: u32 = 2048;
+/// A certificate expiring sooner than this loads with a warning.
+pub const EXPIRY_WARNING_DAYS: i64 = 30;
+
+/// Where the credential comes from: `--cert`, `--key`, and a configured SHA-1 thumbprint.
+#[derive(Debug, Clone, Default)]
+pub struct CredentialSource {
+    pub cert: PathBuf,
+    pub key: Option<PathBuf>,
+    /// The quickstart's `thumbprint`: with a key-only file it stands in for the certificate.
+    pub thumbprint: Option<String>,
+}
+
+/// Everything found in the credential files, before any rule is applied.
+#[derive(Default)]
+pub struct Material {
+    pub keys: Vec<PKey<Private>>,
+    pub certs: Vec<X509>,
+    /// The file the (first) private key came from.
+    pub key_path: Option<PathBuf>,
+}
+
+/// Reads one credential file (PEM, PFX, DER certificate or DER key) into `material`.
+pub fn read_into(path: &Path, passwords: &mut PasswordSource, material: &mut Material) -> Result<()> {
+    let data = read_limited(path, MAX_CREDENTIAL_FILE)?;
+    let keys_before = material.keys.len();
+    if pem::looks_like_pem(&data) {
+        pem::decode(&data, path, passwords, material)?;
+    } else if let Some(p12) = pfx::parse(&data) {
+        pfx::decode(&p12, path, passwords, material)?;
+    } else if let Ok(cert) = X509::from_der(&data) {
+        material.certs.push(cert);
+    } else if let Ok(key) = PKey::private_key_from_der(&data) {
+        material.keys.push(key);
+    } else {
+        return Err(Error::credential(Some(path), CredentialProblem::Unrecognized));
+    }
+    if material.keys.len() > keys_before && material.key_path.is_none() {
+        material.key_path = Some(path.to_path_buf());
+    }
+    Ok(())
+}
+
+/// Reads the files named by `source`.
+pub fn read_material(source: &CredentialSource, passwords: &mut PasswordSource) -> Result<Material> {
+    let mut material = Material::default();
+    read_into(&source.cert, passwords, &mut material)?;
+    if let Some(key) = &source.key {
+        read_into(key, passwords, &mut material)?;
+    }
+    // The same key given twice (a combined PEM passed as --cert and --key) is one key.
+    let mut unique: Vec<PKey<Private>> = Vec::with_capacity(material.keys.len());
+    for k in material.keys.drain(..) {
+        if !unique.iter().any(|u| u.public_eq(&k)) {
+            unique.push(k);
+        }
+    }
+    material.keys = unique;
+    Ok(material)
+}
+
+/// Loads and checks a credential.
+pub fn load(source: &CredentialSource, passwords: &mut PasswordSource) -> Result<Credential> {
+    let material = read_material(source, passwords)?;
+    Credential::from_material(material, source)
+}
+
+/// SHA-1 and SHA-256 digests of a certificate's DER, the basis of `x5t` and `x5t#S256`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Thumbprints {
+    pub sha1: [u8; 20],
+    /// Absent when only a SHA-1 thumbprint was configured, without the certificate.
+    pub sha256: Option<[u8; 32]>,
+}
+
+impl Thumbprints {
+    /// Digests of DER bytes (RFC 7515 §4.1.7 and §4.1.8: over the DER, not the PEM).
+    pub fn of_der(der: &[u8]) -> Result<Self> {
+        let sha1 = hash(MessageDigest::sha1(), der).map_err(openssl_bug)?;
+        let sha256 = hash(MessageDigest::sha256(), der).map_err(openssl_bug)?;
+        let mut out = Thumbprints { sha1: [0; 20], sha256: Some([0; 32]) };
+        out.sha1.copy_from_slice(&sha1);
+        if let Some(s) = out.sha256.as_mut() {
+            s.copy_from_slice(&sha256);
+        }
+        Ok(out)
+    }
+
+    pub fn of_cert(cert: &X509Ref) -> Result<Self> {
+        Self::of_der(&cert.to_der().map_err(openssl_bug)?)
+    }
+
+    /// Parses a SHA-1 thumbprint as the portal or PowerShell shows it (hex, any case,
+    /// optional `:` or spaces).
+    pub fn from_sha1_hex(text: &str) -> Option<Self> {
+        let hex: String = text.chars().filter(|c| !matches!(c, ':' | ' ' | '-')).collect();
+        if hex.len() != 40 {
+            return None;
+        }
+        let mut sha1 = [0u8; 20];
+        for (i, byte) in sha1.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(Thumbprints { sha1, sha256: None })
+    }
+
+    /// Uppercase hex of the SHA-1 digest, as the Azure portal shows it.
+    pub fn sha1_hex(&self) -> String {
+        self.sha1.iter().map(|b| format!("{b:02X}")).collect()
+    }
+
+    /// The `x5t` header value: base64url (unpadded) of the SHA-1 digest.
+    pub fn x5t(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.sha1)
+    }
+
+    /// The `x5t#S256` header value: base64url (unpadded) of the SHA-256 digest.
+    pub fn x5t_s256(&self) -> Option<String> {
+        self.sha256.map(|d| URL_SAFE_NO_PAD.encode(d))
+    }
+}
+
+/// A loaded, checked credential: an RSA key of at least 2048 bits and, normally, its
+/// certificate with the rest of the chain.
+pub struct Credential {
+    key: PKey<Private>,
+    /// Leaf first, then its issuers, then any other certificates in file order.
+    chain: Vec<X509>,
+    thumbprints: Thumbprints,
+    path: PathBuf,
+    not_after: Option<i64>,
+    warnings: Vec<String>,
+}
+
+impl Credential {
+    /// Applies Entra's rules to what was read.
+    pub fn from_material(mut m: Material, source: &CredentialSource) -> Result<Self> {
+        let key_path = m.key_path.clone().unwrap_or_else(|| source.cert.clone());
+        let key_fail = |p| Error::credential(Some(&key_path), p);
+        let cert_fail = |p| Error::credential(Some(&source.cert), p);
+        if m.keys.len() > 1 {
+            return Err(key_fail(CredentialProblem::MultipleKeys));
+        }
+        let Some(key) = m.keys.pop() else {
+            return Err(cert_fail(if m.certs.is_empty() {
+                CredentialProblem::Unrecognized
+            } else {
+                CredentialProblem::NoPrivateKey
+            }));
+        };
+        check_key(&key).map_err(key_fail)?;
+        let configured = match &source.thumbprint {
+            Some(t) => Some(
+                Thumbprints::from_sha1_hex(t)
+                    .ok_or_else(|| Error::config("the configured thumbprint is not 40 hex digits (a SHA-1 thumbprint)", CredentialProblem::BadThumbprint.hint()))?,
+            ),
+            None => None,
+        };
+        if m.certs.is_empty() {
+            // The quickstart's own shape: a key file plus the certificate's SHA-1 thumbprint.
+            return match configured {
+                Some(thumbprints) => Ok(Credential {
+                    key,
+                    chain: Vec::new(),
+                    thumbprints,
+                    path: key_path,
+                    not_after: None,
+                    warnings: Vec::new(),
+                }),
+                None => Err(key_fail(CredentialProblem::NoCertificate)),
+            };
+        }
+        let leaf = find_leaf(&key, &m.certs)
+            .ok_or_else(|| cert_fail(CredentialProblem::KeyMismatch { certificates: m.certs.len() }))?;
+        let chain = order_chain(m.certs, leaf);
+        let thumbprints = Thumbprints::of_cert(&chain[0])?;
+        if let Some(c) = configured {
+            if c.sha1 != thumbprints.sha1 {
+                return Err(cert_fail(CredentialProblem::ThumbprintMismatch {
+                    configured: c.sha1_hex(),
+                    actual: thumbprints.sha1_hex(),
+                }));
+            }
+        }
+        let now = clock::now_unix();
+        let not_before = clock::asn1_to_unix(chain[0].not_before());
+        let not_after = clock::asn1_to_unix(chain[0].not_after());
+        if let Some(nb) = not_before.filter(|nb| *nb > now) {
+            return Err(cert_fail(CredentialProblem::NotYetValid { not_before: clock::rfc3339(nb) }));
+        }
+        if let Some(na) = not_after.filter(|na| *na < now) {
+            return Err(cert_fail(CredentialProblem::Expired { not_after: clock::rfc3339(na) }));
+        }
+        let mut warnings = Vec::new();
+        if let Some(na) = not_after.filter(|na| *na - now < EXPIRY_WARNING_DAYS * 86_400) {
+            warnings.push(format!(
+                "the certificate in {} expires on {} (in {} days): create and upload a new one soon (graphd gen-cert)",
+                source.cert.display(),
+                clock::rfc3339(na),
+                (na - now) / 86_400
+            ));
+        }
+        Ok(Credential { key, chain, thumbprints, path: source.cert.clone(), not_after, warnings })
+    }
+
+    /// The private key.
+    ///
+    /// # Security
+    ///
+    /// For signing only. Never serialize it.
+    pub fn key(&self) -> &PKeyRef<Private> {
+        &self.key
+    }
+
+    /// The leaf certificate, unless only a thumbprint was configured.
+    pub fn certificate(&self) -> Option<&X509Ref> {
+        self.chain.first().map(|c| &**c)
+    }
+
+    /// Leaf first, then issuers: the order `x5c` requires (RFC 7515 §4.1.6).
+    pub fn chain(&self) -> &[X509] {
+        &self.chain
+    }
+
+    pub fn thumbprints(&self) -> &Thumbprints {
+        &self.thumbprints
+    }
+
+    /// The file the certificate came from (for hints such as the upload command).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn not_after(&self) -> Option<i64> {
+        self.not_after
+    }
+
+    /// Things worth telling the user that do not stop the run (an expiry within 30 days).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credential")
+            .field("subject", &self.certificate().map(|c| report::name_to_string(c.subject_name())))
+            .field("thumbprint", &self.thumbprints.sha1_hex())
+            .field("not_after", &self.not_after.map(clock::rfc3339))
+            .finish_non_exhaustive()
+    }
+}
+
+/// RSA, at least 2048 bits.
+pub fn check_key(key: &PKeyRef<Private>) -> Result<(), CredentialProblem> {
+    if key.id() != Id::RSA {
+        return Err(CredentialProblem::NotRsa { kind: key_kind(key.id()) });
+    }
+    if key.bits() < MIN_RSA_BITS {
+        return Err(CredentialProblem::WeakKey { bits: key.bits() });
+    }
+    Ok(())
+}
+
+/// A readable name for a key type.
+pub fn key_kind(id: Id) -> String {
+    match id {
+        Id::RSA => "RSA",
+        Id::RSA_PSS => "RSA-PSS (restricted)",
+        Id::EC => "EC",
+        Id::DSA => "DSA",
+        Id::ED25519 => "Ed25519",
+        Id::ED448 => "Ed448",
+        Id::X25519 => "X25519",
+        Id::DH => "DH",
+        _ => "not RSA",
+    }
+    .to_string()
+}
+
+/// The certificate whose public key is the key's, wherever it stands.
+pub fn find_leaf(key: &PKeyRef<Private>, certs: &[X509]) -> Option<usize> {
+    certs
+        .iter()
+        .position(|c| c.public_key().is_ok_and(|pk| pk.public_eq(key)))
+}
+
+/// Leaf first, then each issuer found among the rest, then the remaining certificates.
+fn order_chain(mut certs: Vec<X509>, leaf: usize) -> Vec<X509> {
+    let mut chain = vec![certs.remove(leaf)];
+    // A self-signed certificate is its own issuer: the DER comparison stops the walk there.
+    loop {
+        let last = chain.last().expect("chain starts with the leaf");
+        let issuer = certs.iter().position(|c| {
+            last.issuer_name().try_cmp(c.subject_name()).is_ok_and(|o| o.is_eq())
+                && c.to_der().ok() != last.to_der().ok()
+        });
+        match issuer {
+            Some(i) => chain.push(certs.remove(i)),
+            None => break,
+        }
+    }
+    chain.extend(certs);
+    chain
+}
+
+/// Certificates in a PEM file, ignoring any key next to them (the emulator's registrations).
+pub fn certificates_from_pem(data: &[u8]) -> Result<Vec<X509>, CredentialProblem> {
+    let mut out = Vec::new();
+    for block in pem::blocks(data)? {
+        if matches!(block.label.as_str(), "CERTIFICATE" | "X509 CERTIFICATE") {
+            let der = block.der()?;
+            out.push(X509::from_der(&der).map_err(|_| CredentialProblem::CorruptPem {
+                label: block.label.clone(),
+                line: block.line,
+            })?);
+        }
+    }
+    Ok(out)
+}
+
+fn openssl_bug(e: openssl::error::ErrorStack) -> Error {
+    Error::Internal(format!("OpenSSL: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thumbprint_encodings() {
+        let t = Thumbprints::of_der(b"not really a certificate").unwrap();
+        assert_eq!(t.sha1_hex().len(), 40);
+        assert!(t.sha1_hex().chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()));
+        assert_eq!(t.x5t().len(), 27);
+        assert_eq!(t.x5t_s256().unwrap().len(), 43);
+        assert!(!t.x5t().contains('='));
+        let back = Thumbprints::from_sha1_hex(&t.sha1_hex().to_lowercase()).unwrap();
+        assert_eq!(back.sha1, t.sha1);
+        assert_eq!(back.x5t_s256(), None);
+        let colons: Vec<String> = t.sha1.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(Thumbprints::from_sha1_hex(&colons.join(":")).unwrap().sha1, t.sha1);
+        assert!(Thumbprints::from_sha1_hex("ABC").is_none());
+        assert!(Thumbprints::from_sha1_hex(&"G".repeat(40)).is_none());
+    }
+}

@@ -1,0 +1,5 @@
+//! `graphd emulator` arguments.
+
+/// Emulator options.
+#[derive(Debug, clap::Args)]
+pub struct EmulatorArgs {}

@@ -1,0 +1,3 @@
+//! The loopback Entra token endpoint + Graph emulator (work in progress).
+
+pub mod cli;

@@ -1,0 +1,20 @@
+//! graphd: call Microsoft Graph as an app with a certificate credential, and a strict
+//! offline emulator of the Entra token endpoint and Graph to test against.
+//!
+//! The binary is a thin shell over [`commands::run`]; everything is here so that the test
+//! suite and users' own Rust code can start the [`emulator`] in-process.
+
+pub mod assertion;
+pub mod cli;
+pub mod clock;
+pub mod cloud;
+pub mod commands;
+pub mod config;
+pub mod credential;
+pub mod emulator;
+pub mod error;
+pub mod jws;
+pub mod messages;
+pub mod output;
+pub mod password;
+pub mod secret;

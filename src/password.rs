@@ -1,0 +1,148 @@
+//! Where the password of an encrypted key or PFX comes from, read only when a file needs one.
+//!
+//! Sources, most specific first: `--password-file`, `--password-stdin`, the
+//! `AZURE_CLIENT_CERTIFICATE_PASSWORD` environment variable, then a no-echo prompt when stdin
+//! is a terminal. Never argv: every user of the machine can read a process's arguments.
+
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use crate::credential::read_limited;
+use crate::error::{CredentialProblem, Encrypted, Error, Result};
+use crate::secret::Password;
+
+/// The environment variable the Azure SDKs read the certificate password from.
+pub const PASSWORD_ENV: &str = "AZURE_CLIENT_CERTIFICATE_PASSWORD";
+
+const MAX_PASSWORD_FILE: u64 = 64 * 1024;
+
+#[derive(Debug)]
+enum Origin {
+    File(PathBuf),
+    Stdin,
+    Env,
+    Prompt,
+    Nothing,
+}
+
+/// A lazily read password, asked for at most once per process.
+#[derive(Debug)]
+pub struct PasswordSource {
+    origin: Origin,
+    value: Option<Password>,
+}
+
+impl PasswordSource {
+    /// Picks the source from the flags and the environment; reads nothing yet.
+    pub fn new(file: Option<PathBuf>, stdin: bool) -> Self {
+        let origin = if let Some(path) = file {
+            Origin::File(path)
+        } else if stdin {
+            Origin::Stdin
+        } else if std::env::var_os(PASSWORD_ENV).is_some() {
+            Origin::Env
+        } else if std::io::stdin().is_terminal() {
+            Origin::Prompt
+        } else {
+            Origin::Nothing
+        };
+        PasswordSource { origin, value: None }
+    }
+
+    /// A source that holds this password (the emulator, tests, gen-cert's second use).
+    pub fn fixed(password: Password) -> Self {
+        PasswordSource { origin: Origin::Nothing, value: Some(password) }
+    }
+
+    /// No password at all: encrypted files fail with "no password was given".
+    pub fn none() -> Self {
+        PasswordSource { origin: Origin::Nothing, value: None }
+    }
+
+    /// Whether a password was supplied without prompting (file, stdin, environment).
+    pub fn supplied(&self) -> bool {
+        self.value.is_some() || matches!(self.origin, Origin::File(_) | Origin::Stdin | Origin::Env)
+    }
+
+    /// The password for `what` in `path`, reading or prompting for it on first use;
+    /// `None` when there is no way to get one.
+    pub fn get(&mut self, what: Encrypted, path: &Path) -> Result<Option<Password>> {
+        if let Some(v) = &self.value {
+            return Ok(Some(v.clone()));
+        }
+        let value = match &self.origin {
+            Origin::Nothing => return Ok(None),
+            Origin::File(file) => {
+                let bytes = read_limited(file, MAX_PASSWORD_FILE)?;
+                Some(to_password(&bytes, Some(file))?)
+            }
+            Origin::Stdin => {
+                let mut bytes = Zeroizing::new(Vec::new());
+                std::io::stdin()
+                    .take(MAX_PASSWORD_FILE)
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| Error::config(format!("cannot read the password from stdin: {e}"), None))?;
+                Some(to_password(&bytes, None)?)
+            }
+            Origin::Env => {
+                let v = std::env::var_os(PASSWORD_ENV).unwrap_or_default();
+                let bytes = Zeroizing::new(v.into_encoded_bytes());
+                Some(to_password(&bytes, None)?)
+            }
+            Origin::Prompt => {
+                let prompt = format!("Password for the {what} {}: ", path.display());
+                let typed = rpassword::prompt_password(prompt)
+                    .map(Zeroizing::new)
+                    .map_err(|e| Error::config(format!("cannot read the password from the terminal: {e}"), None))?;
+                Some(to_password(typed.as_bytes(), None)?)
+            }
+        };
+        self.value = value.clone();
+        Ok(value)
+    }
+}
+
+/// Strips one trailing newline (files and `echo` add one) and checks the text is usable.
+fn to_password(bytes: &[u8], file: Option<&Path>) -> Result<Password> {
+    let trimmed = bytes
+        .strip_suffix(b"\r\n")
+        .or_else(|| bytes.strip_suffix(b"\n"))
+        .unwrap_or(bytes);
+    // OpenSSL takes C strings: a NUL would truncate the password (and panic in the binding).
+    if trimmed.contains(&0) {
+        return Err(Error::credential(file, CredentialProblem::NotUtf8Password));
+    }
+    let text = std::str::from_utf8(trimmed)
+        .map_err(|_| Error::credential(file, CredentialProblem::NotUtf8Password))?;
+    Ok(Password::new(text.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_one_trailing_newline_only() {
+        assert_eq!(to_password(b"pw\n", None).unwrap().expose_secret(), "pw");
+        assert_eq!(to_password(b"pw\r\n", None).unwrap().expose_secret(), "pw");
+        assert_eq!(to_password(b"pw\n\n", None).unwrap().expose_secret(), "pw\n");
+        assert_eq!(to_password(b" pw ", None).unwrap().expose_secret(), " pw ");
+        assert!(to_password(b"p\0w", None).is_err());
+        assert!(to_password(&[0xff, 0xfe], None).is_err());
+    }
+
+    #[test]
+    fn file_source_is_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("pw");
+        std::fs::write(&f, "secret\n").unwrap();
+        let mut src = PasswordSource::new(Some(f.clone()), false);
+        assert!(src.supplied());
+        let p = src.get(Encrypted::Pfx, Path::new("x.pfx")).unwrap().unwrap();
+        assert_eq!(p.expose_secret(), "secret");
+        std::fs::remove_file(&f).unwrap();
+        assert!(src.get(Encrypted::Pfx, Path::new("x.pfx")).unwrap().is_some());
+    }
+}

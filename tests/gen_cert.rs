@@ -1,0 +1,1 @@
+//! Tests for `graphd gen_cert`.

@@ -1,0 +1,11 @@
+//! The one integration test binary (one link step for the whole suite, as ripgrep does).
+//! Each module drives the real `graphd` binary; `support` holds the shared pieces.
+
+mod support;
+
+mod assertion;
+mod cert;
+mod emulator;
+mod gen_cert;
+mod token;
+mod users;
