@@ -5,6 +5,7 @@
 //! suite and users' own Rust code can start the [`emulator`] in-process.
 
 pub mod assertion;
+pub mod cache;
 pub mod cli;
 pub mod clock;
 pub mod cloud;
@@ -13,8 +14,11 @@ pub mod config;
 pub mod credential;
 pub mod emulator;
 pub mod error;
+pub mod http;
 pub mod jws;
 pub mod messages;
 pub mod output;
 pub mod password;
 pub mod secret;
+pub mod signer;
+pub mod token;
