@@ -68,7 +68,8 @@ pub fn blocks(data: &[u8]) -> Result<Vec<Block<'_>>, CredentialProblem> {
         match &mut open {
             None => {
                 if let Some(label) = delimited(line, b"-----BEGIN ") {
-                    open = Some((label, i + 1, start, false, Vec::new()));
+                    let indent = raw.iter().take_while(|b| b.is_ascii_whitespace()).count();
+                    open = Some((label, i + 1, start + indent, false, Vec::new()));
                 }
             }
             Some((label, begin_line, begin_at, headers, body)) => {
