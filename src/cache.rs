@@ -45,7 +45,9 @@ impl CacheKey {
             "{}\n{}\n{}\n{}\n{}",
             self.authority, self.tenant, self.client_id, self.scope, self.thumbprint
         );
-        let digest = hash(MessageDigest::sha256(), text.as_bytes()).map(|d| d.to_vec()).unwrap_or_default();
+        let digest = hash(MessageDigest::sha256(), text.as_bytes())
+            .map(|d| d.to_vec())
+            .unwrap_or_default();
         let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
         format!("token-{hex}.json")
     }
@@ -85,23 +87,37 @@ impl TokenCache {
             path: dir.to_path_buf(),
             action,
             source,
-            hint: Some("--token-cache (GRAPHD_TOKEN_CACHE) must be a directory you own".to_string()),
+            hint: Some(
+                "--token-cache (GRAPHD_TOKEN_CACHE) must be a directory you own".to_string(),
+            ),
         };
-        match fs::DirBuilder::new().recursive(true).mode(0o700).create(dir) {
+        match fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+        {
             Ok(()) => {}
             Err(e) => return Err(fail("create the token cache directory", e)),
         }
         let meta = fs::symlink_metadata(dir).map_err(|e| fail("inspect", e))?;
-        if !meta.is_dir() || meta.uid() != rustix::process::geteuid().as_raw() || meta.mode() & 0o022 != 0 {
+        if !meta.is_dir()
+            || meta.uid() != rustix::process::geteuid().as_raw()
+            || meta.mode() & 0o022 != 0
+        {
             return Err(Error::config(
                 format!(
                     "token cache {} is not a directory owned by you and closed to others",
                     dir.display()
                 ),
-                Some(format!("use a private directory, e.g. `mkdir -m 700 {}`", dir.display())),
+                Some(format!(
+                    "use a private directory, e.g. `mkdir -m 700 {}`",
+                    dir.display()
+                )),
             ));
         }
-        Ok(TokenCache { dir: dir.to_path_buf() })
+        Ok(TokenCache {
+            dir: dir.to_path_buf(),
+        })
     }
 
     fn path(&self, key: &CacheKey) -> PathBuf {
@@ -144,14 +160,19 @@ impl TokenCache {
             return Err("too large".into());
         }
         let mut bytes = Zeroizing::new(Vec::with_capacity(meta.len() as usize));
-        (&mut file).take(MAX_CACHE_FILE).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        (&mut file)
+            .take(MAX_CACHE_FILE)
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
         let stored: Stored = serde_json::from_slice(&bytes).map_err(|_| "corrupt".to_string())?;
         if stored.version != FORMAT_VERSION || &stored.key != key {
             return Err("written for another key or version".into());
         }
         let now = clock::now_unix();
         if stored.expires_on - REFRESH_MARGIN_SECS <= now {
-            messages::trace("token cache: cached token expires within 5 minutes; fetching a new one");
+            messages::trace(
+                "token cache: cached token expires within 5 minutes; fetching a new one",
+            );
             return Ok(None);
         }
         messages::trace("token cache: hit");
@@ -167,7 +188,12 @@ impl TokenCache {
     /// Stores `token` atomically: a 0600 temporary file in the same directory, then rename.
     pub fn put(&self, key: &CacheKey, token: &Token) -> Result<()> {
         let path = self.path(key);
-        let fail = |action, source| Error::File { path: path.clone(), action, source, hint: None };
+        let fail = |action, source| Error::File {
+            path: path.clone(),
+            action,
+            source,
+            hint: None,
+        };
         let stored = StoredRef {
             version: FORMAT_VERSION,
             key,
@@ -185,9 +211,13 @@ impl TokenCache {
             .permissions(fs::Permissions::from_mode(0o600))
             .tempfile_in(&self.dir)
             .map_err(|e| fail("write the token cache", e))?;
-        tmp.write_all(&bytes).map_err(|e| fail("write the token cache", e))?;
-        tmp.as_file().sync_all().map_err(|e| fail("write the token cache", e))?;
-        tmp.persist(&path).map_err(|e| fail("write the token cache", e.error))?;
+        tmp.write_all(&bytes)
+            .map_err(|e| fail("write the token cache", e))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| fail("write the token cache", e))?;
+        tmp.persist(&path)
+            .map_err(|e| fail("write the token cache", e.error))?;
         Ok(())
     }
 }
@@ -220,13 +250,24 @@ mod tests {
     fn round_trip_and_refresh_margin() {
         let dir = tempfile::tempdir().unwrap();
         let cache = TokenCache::open(&dir.path().join("c")).unwrap();
-        let mode = fs::metadata(dir.path().join("c")).unwrap().permissions().mode() & 0o777;
+        let mode = fs::metadata(dir.path().join("c"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o700);
         assert!(cache.get(&key()).is_none());
         cache.put(&key(), &token(3599)).unwrap();
-        let mode = fs::metadata(cache.path(&key())).unwrap().permissions().mode() & 0o777;
+        let mode = fs::metadata(cache.path(&key()))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o600);
-        assert_eq!(cache.get(&key()).unwrap().access_token.expose_secret(), "header.payload.sig");
+        assert_eq!(
+            cache.get(&key()).unwrap().access_token.expose_secret(),
+            "header.payload.sig"
+        );
         let mut other = key();
         other.scope = "api://x/.default".into();
         assert!(cache.get(&other).is_none());

@@ -64,7 +64,10 @@ impl Http {
         let client = builder
             .build()
             .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Http { client, max_retries: opts.max_retries })
+        Ok(Http {
+            client,
+            max_retries: opts.max_retries,
+        })
     }
 
     pub fn client(&self) -> &reqwest::Client {
@@ -97,7 +100,11 @@ impl Http {
                     let server_id = header(&resp, "request-id").unwrap_or_default();
                     messages::trace(&format!(
                         "{shown} -> {status} (client-request-id {request_id}{}{server_id})",
-                        if server_id.is_empty() { "" } else { ", request-id " },
+                        if server_id.is_empty() {
+                            ""
+                        } else {
+                            ", request-id "
+                        },
                     ));
                     if !is_transient(status) {
                         return Ok(resp);
@@ -113,7 +120,10 @@ impl Http {
                             attempts: attempt,
                         });
                     }
-                    messages::trace(&format!("retrying in {:.3} s (attempt {attempt})", wait.as_secs_f64()));
+                    messages::trace(&format!(
+                        "retrying in {:.3} s (attempt {attempt})",
+                        wait.as_secs_f64()
+                    ));
                     drop(resp);
                     tokio::time::sleep(wait).await;
                 }
@@ -121,10 +131,18 @@ impl Http {
                     let (kind, detail) = classify(&e);
                     messages::trace(&format!("{shown} -> {detail}"));
                     if !retries_left || kind == NetworkKind::Tls {
-                        return Err(Error::Network { host, kind, detail, attempts: attempt });
+                        return Err(Error::Network {
+                            host,
+                            kind,
+                            detail,
+                            attempts: attempt,
+                        });
                     }
                     let wait = backoff(attempt);
-                    messages::trace(&format!("retrying in {:.3} s (attempt {attempt})", wait.as_secs_f64()));
+                    messages::trace(&format!(
+                        "retrying in {:.3} s (attempt {attempt})",
+                        wait.as_secs_f64()
+                    ));
                     tokio::time::sleep(wait).await;
                 }
             }
@@ -139,7 +157,10 @@ pub fn is_transient(status: StatusCode) -> bool {
 
 /// A response header as text.
 pub fn header(resp: &Response, name: &str) -> Option<String> {
-    resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// `host[:port]` of a URL, for messages.
@@ -163,10 +184,16 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
         if !secs.is_finite() {
             return None;
         }
-        return Some(Duration::from_secs_f64(secs.min(MAX_RETRY_AFTER.as_secs_f64())));
+        return Some(Duration::from_secs_f64(
+            secs.min(MAX_RETRY_AFTER.as_secs_f64()),
+        ));
     }
     let when = httpdate::parse_http_date(v).ok()?;
-    Some(when.duration_since(now).unwrap_or_default().min(MAX_RETRY_AFTER))
+    Some(
+        when.duration_since(now)
+            .unwrap_or_default()
+            .min(MAX_RETRY_AFTER),
+    )
 }
 
 /// Exponential backoff with jitter: half the step fixed, half random.
@@ -216,7 +243,10 @@ fn classify(e: &reqwest::Error) -> (NetworkKind, String) {
 
 /// Reads a response body of at most `limit` bytes into zeroizing memory (token responses
 /// hold tokens); `Err(())` when it is larger.
-pub async fn body_limited(mut resp: Response, limit: usize) -> Result<Result<Zeroizing<Vec<u8>>, ()>> {
+pub async fn body_limited(
+    mut resp: Response,
+    limit: usize,
+) -> Result<Result<Zeroizing<Vec<u8>>, ()>> {
     let host = host_of(resp.url());
     let mut body = Zeroizing::new(Vec::new());
     loop {
@@ -230,7 +260,12 @@ pub async fn body_limited(mut resp: Response, limit: usize) -> Result<Result<Zer
             Ok(None) => return Ok(Ok(body)),
             Err(e) => {
                 let (kind, detail) = classify(&e);
-                return Err(Error::Network { host, kind, detail, attempts: 1 });
+                return Err(Error::Network {
+                    host,
+                    kind,
+                    detail,
+                    attempts: 1,
+                });
             }
         }
     }
@@ -242,13 +277,15 @@ fn read_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>> {
         .map_err(|e| match e {
             Error::Credential { problem, .. } => Error::config(
                 format!("CA file {}: {problem}", path.display()),
-                Some("--ca-file (GRAPHD_CA_FILE) takes a PEM file of trusted root certificates".to_string()),
+                Some(
+                    "--ca-file (GRAPHD_CA_FILE) takes a PEM file of trusted root certificates"
+                        .to_string(),
+                ),
             ),
             other => other,
         })?;
-    let certs = crate::credential::certificates_from_pem(&bytes).map_err(|problem| {
-        Error::config(format!("CA file {}: {problem}", path.display()), None)
-    })?;
+    let certs = crate::credential::certificates_from_pem(&bytes)
+        .map_err(|problem| Error::config(format!("CA file {}: {problem}", path.display()), None))?;
     if certs.is_empty() {
         return Err(Error::config(
             format!("CA file {} holds no PEM certificate", path.display()),
@@ -261,7 +298,12 @@ fn read_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>> {
             c.to_der()
                 .ok()
                 .and_then(|der| reqwest::Certificate::from_der(&der).ok())
-                .ok_or_else(|| Error::config(format!("CA file {}: a certificate cannot be used", path.display()), None))
+                .ok_or_else(|| {
+                    Error::config(
+                        format!("CA file {}: a certificate cannot be used", path.display()),
+                        None,
+                    )
+                })
         })
         .collect()
 }
@@ -274,7 +316,10 @@ mod tests {
     fn retry_after_forms() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         assert_eq!(parse_retry_after("2", now), Some(Duration::from_secs(2)));
-        assert_eq!(parse_retry_after(" 2.128 ", now), Some(Duration::from_secs_f64(2.128)));
+        assert_eq!(
+            parse_retry_after(" 2.128 ", now),
+            Some(Duration::from_secs_f64(2.128))
+        );
         assert_eq!(parse_retry_after("0", now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("3600", now), Some(MAX_RETRY_AFTER));
         let date = httpdate::fmt_http_date(now + Duration::from_secs(5));
@@ -290,7 +335,9 @@ mod tests {
     fn backoff_grows_and_is_capped() {
         for attempt in 1..40 {
             let d = backoff(attempt);
-            let step = BACKOFF_BASE.saturating_mul(1 << (attempt - 1).min(16)).min(BACKOFF_MAX);
+            let step = BACKOFF_BASE
+                .saturating_mul(1 << (attempt - 1).min(16))
+                .min(BACKOFF_MAX);
             assert!(d >= step / 2 && d <= step, "{attempt}: {d:?}");
         }
     }

@@ -27,7 +27,13 @@ impl Signer {
         let (source, mut passwords) = config::resolve_credential(cred, &config)?;
         let credential = load_credential(&source, &mut passwords)?;
         let alg = choose_alg(signing.alg, &credential)?;
-        Ok(Signer { app, credential, alg, send_x5c: signing.send_x5c, config })
+        Ok(Signer {
+            app,
+            credential,
+            alg,
+            send_x5c: signing.send_x5c,
+            config,
+        })
     }
 
     /// A fresh assertion for this app's token endpoint.

@@ -10,10 +10,10 @@ use url::Url;
 use zeroize::Zeroizing;
 
 use crate::clock;
-use crate::signer::Signer;
 use crate::error::{EntraError, Error, RefusalContext, Result, TokenRefusal};
 use crate::http::{self, Http};
 use crate::secret::AccessToken;
+use crate::signer::Signer;
 
 /// The cap on token response bodies (issue 4): a token response is a few KiB.
 pub const MAX_TOKEN_RESPONSE: usize = 1024 * 1024;
@@ -59,7 +59,8 @@ impl Seconds {
 /// Requests an app-only token for `scope` from the signer's tenant.
 pub async fn request(http: &Http, signer: &Signer, scope: &str) -> Result<Token> {
     let endpoint = signer.app.token_endpoint();
-    let url = Url::parse(&endpoint).map_err(|e| Error::Internal(format!("token endpoint URL: {e}")))?;
+    let url =
+        Url::parse(&endpoint).map_err(|e| Error::Internal(format!("token endpoint URL: {e}")))?;
     let resp = http
         .send(&url, || {
             let assertion = signer.assertion()?;
@@ -84,26 +85,45 @@ pub async fn request(http: &Http, signer: &Signer, scope: &str) -> Result<Token>
     let server_date = http::header(&resp, "date");
     let html = http::header(&resp, "content-type").is_some_and(|c| c.contains("html"));
     let host = http::host_of(&url);
-    let body = http::body_limited(resp, MAX_TOKEN_RESPONSE).await?.map_err(|()| Error::TokenResponse {
+    let body = http::body_limited(resp, MAX_TOKEN_RESPONSE)
+        .await?
+        .map_err(|()| Error::TokenResponse {
+            host: host.clone(),
+            status: status.as_u16(),
+            problem: "a body larger than 1 MiB".into(),
+        })?;
+    let bad = |problem: &str| Error::TokenResponse {
         host: host.clone(),
         status: status.as_u16(),
-        problem: "a body larger than 1 MiB".into(),
-    })?;
-    let bad = |problem: &str| Error::TokenResponse { host: host.clone(), status: status.as_u16(), problem: problem.into() };
+        problem: problem.into(),
+    };
     if !status.is_success() {
         let entra: EntraError = serde_json::from_slice(&body)
             .ok()
             .filter(|e: &EntraError| !e.error.is_empty() || e.code().is_some())
-            .ok_or_else(|| bad(if html { "an HTML page, not an Entra error" } else { "a body that is not an Entra error" }))?;
+            .ok_or_else(|| {
+                bad(if html {
+                    "an HTML page, not an Entra error"
+                } else {
+                    "a body that is not an Entra error"
+                })
+            })?;
         return Err(Error::TokenRefused(Box::new(TokenRefusal {
             status: status.as_u16(),
             entra,
             context: refusal_context(signer, &host, server_date),
         })));
     }
-    let parsed: Success = serde_json::from_slice(&body)
-        .map_err(|_| bad(if html { "an HTML page instead of a token response" } else { "a body that is not a JSON token response" }))?;
-    let access_token = parsed.access_token.ok_or_else(|| bad("a JSON body without access_token"))?;
+    let parsed: Success = serde_json::from_slice(&body).map_err(|_| {
+        bad(if html {
+            "an HTML page instead of a token response"
+        } else {
+            "a body that is not a JSON token response"
+        })
+    })?;
+    let access_token = parsed
+        .access_token
+        .ok_or_else(|| bad("a JSON body without access_token"))?;
     if access_token.expose_secret().trim().is_empty() {
         return Err(bad("an empty access_token"));
     }

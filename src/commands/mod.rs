@@ -3,6 +3,10 @@
 
 mod assertion;
 mod cert;
+mod get;
+mod list_users;
+mod progress;
+mod session;
 mod token;
 
 use clap::CommandFactory;
@@ -17,11 +21,15 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Cert(args) => cert::run(&args),
         Command::Assertion(args) => assertion::run(&args),
         Command::Token(args) => token::run(&args),
+        Command::ListUsers(args) => list_users::run(&args),
+        Command::Get(args) => get::run(&args),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "graphd", &mut out);
             crate::output::text(&String::from_utf8_lossy(&out))
         }
-        _ => Err(Error::Internal("this command is not implemented yet".into())),
+        _ => Err(Error::Internal(
+            "this command is not implemented yet".into(),
+        )),
     }
 }

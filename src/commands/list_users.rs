@@ -1,0 +1,71 @@
+//! `graphd list-users`: every user, streamed page by page to the chosen format.
+
+use std::ops::ControlFlow;
+
+use super::progress::Progress;
+use super::session::Session;
+use crate::cli::{ListUsersArgs, OutputFormat};
+use crate::error::Result;
+use crate::graph::Graph;
+use crate::output::ItemWriter;
+use crate::{http, messages};
+
+/// Table and CSV columns when `--select` is not given (issue 5).
+const DEFAULT_COLUMNS: [&str; 4] = ["id", "displayName", "userPrincipalName", "mail"];
+
+pub fn run(args: &ListUsersArgs) -> Result<()> {
+    let session = Session::new(&args.credential, &args.app, &args.signing, &args.net)?;
+    let tokens = session.tokens()?;
+    let mut graph = Graph::new(&session.http, &session.net.graph, &tokens);
+    let tabular = matches!(args.output, OutputFormat::Table | OutputFormat::Csv);
+    let select: Vec<String> = if args.select.is_empty() && tabular {
+        DEFAULT_COLUMNS.iter().map(|c| c.to_string()).collect()
+    } else {
+        args.select
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let mut url = graph.resolve("/v1.0/users")?;
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("$top", &args.top.to_string());
+        if !select.is_empty() {
+            q.append_pair("$select", &select.join(","));
+        }
+        if let Some(filter) = &args.filter {
+            q.append_pair("$filter", filter);
+        }
+        if args.count {
+            q.append_pair("$count", "true");
+        }
+    }
+    let columns = if tabular { select } else { Vec::new() };
+    let mut writer = ItemWriter::new(args.output, columns);
+    let mut progress = Progress::new(args.quiet);
+    let max = args.max.unwrap_or(u64::MAX);
+    let count = args.count;
+    let result = http::runtime()?.block_on(graph.pages(url, count, |page| {
+        if count && progress.pages() == 0 {
+            match page.count {
+                Some(n) => messages::info(&format!("graphd: {n} users in total (@odata.count)")),
+                None => messages::warn("Graph returned no @odata.count"),
+            }
+        }
+        let room = usize::try_from(max - writer.written()).unwrap_or(usize::MAX);
+        let items = &page.value[..page.value.len().min(room)];
+        writer.page(items)?;
+        progress.page(items.len() as u64);
+        Ok(if writer.written() >= max {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        })
+    }));
+    progress.finish();
+    // Users already printed stay printed, and the JSON array stays valid, even on error.
+    let finished = writer.finish();
+    result?;
+    finished
+}
