@@ -41,10 +41,23 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     let text = e.render().to_string();
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let first = lines.next().unwrap_or("invalid command line");
-    eprintln!(
-        "graphd: error: {}",
-        first.strip_prefix("error: ").unwrap_or(first)
-    );
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    // "the following required arguments were not provided:" lists them on indented lines.
+    let listed: Vec<&str> = if first.ends_with(':') {
+        text.lines()
+            .skip_while(|l| !l.ends_with(first))
+            .skip(1)
+            .take_while(|l| l.starts_with(' '))
+            .map(str::trim)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if listed.is_empty() {
+        eprintln!("graphd: error: {first}");
+    } else {
+        eprintln!("graphd: error: {first} {}", listed.join(", "));
+    }
     let tip = lines.find_map(|l| l.trim().strip_prefix("tip: "));
     match tip {
         Some(tip) => eprintln!("hint: {tip}"),
