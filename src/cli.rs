@@ -289,14 +289,16 @@ pub struct ConsentArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("protected").args(["encrypt_key", "pfx"]).multiple(true)))]
 pub struct GenCertArgs {
     /// Directory to write key.pem and cert.pem into (created with mode 0700).
     #[arg(long, value_name = "DIR", default_value = "certs")]
     pub out: PathBuf,
 
-    /// Certificate subject, e.g. "CN=graphd-ci,O=Contoso".
-    #[arg(long, default_value = "CN=graphd")]
-    pub subject: String,
+    /// Certificate subject, e.g. "CN=graphd-ci,O=Contoso" or "/CN=graphd-ci/O=Contoso"
+    /// (CN, O, OU, L, ST, C, STREET, DC, emailAddress, serialNumber, title; `\,` escapes a comma).
+    #[arg(long, default_value = "CN=graphd", value_parser = crate::gen_cert::Subject::parse)]
+    pub subject: crate::gen_cert::Subject,
 
     /// Validity in days (1-3650).
     #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=3650))]
@@ -316,11 +318,16 @@ pub struct GenCertArgs {
     pub pfx: bool,
 
     /// Read the password from this file.
-    #[arg(long, value_name = "PATH", conflicts_with = "password_stdin")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        conflicts_with = "password_stdin",
+        requires = "protected"
+    )]
     pub password_file: Option<PathBuf>,
 
     /// Read the password from stdin.
-    #[arg(long)]
+    #[arg(long, requires = "protected")]
     pub password_stdin: bool,
 
     /// Replace existing files (atomically).

@@ -210,6 +210,92 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The errors of `graphd gen-cert` (its output directory, its files, the new password), built
+/// on the general variants so that exit codes and hints need no new match arm.
+impl Error {
+    /// `--out` names something that is not a directory.
+    pub fn out_not_directory(out: &Path) -> Self {
+        Error::File {
+            path: out.to_path_buf(),
+            action: "write into",
+            source: io::Error::new(io::ErrorKind::NotADirectory, "it is not a directory"),
+            hint: Some("pass --out with a directory (created with mode 0700 if missing)".into()),
+        }
+    }
+
+    /// `--out` is missing and cannot be created because its parent is missing too.
+    pub fn out_parent_missing(out: &Path, parent: &Path) -> Self {
+        Error::File {
+            path: out.to_path_buf(),
+            action: "create the directory",
+            source: io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} does not exist", parent.display()),
+            ),
+            hint: Some(format!(
+                "create {} first, or pass another --out",
+                parent.display()
+            )),
+        }
+    }
+
+    /// One of gen-cert's files (or its directory) could not be written; nothing partial stays.
+    pub fn out_write(path: &Path, action: &'static str, source: io::Error) -> Self {
+        use io::ErrorKind::*;
+        let hint = match source.kind() {
+            PermissionDenied | ReadOnlyFilesystem => {
+                "this user cannot write there: pass another --out, or fix the directory's permissions"
+            }
+            StorageFull | QuotaExceeded => "free some disk space, or pass another --out",
+            _ => "pass another --out, or check the directory",
+        };
+        Error::File {
+            path: path.to_path_buf(),
+            action,
+            source,
+            hint: Some(format!("{hint}; no partial file was left behind")),
+        }
+    }
+
+    /// A file gen-cert would replace is a directory, which `--force` does not replace.
+    pub fn out_target_is_directory(path: &Path) -> Self {
+        Error::File {
+            path: path.to_path_buf(),
+            action: "replace",
+            source: io::Error::new(io::ErrorKind::IsADirectory, "it is a directory"),
+            hint: Some("move it away, or pass another --out; nothing was changed".into()),
+        }
+    }
+
+    /// `--pfx` or `--encrypt-key` (named by `flags`) without any password source.
+    pub fn new_password_required(flags: &str) -> Self {
+        Error::config(
+            format!("{flags}: a password is needed and none was given"),
+            Some(
+                "pass --password-file FILE or --password-stdin, or set AZURE_CLIENT_CERTIFICATE_PASSWORD \
+                 (on a terminal graphd asks for it)"
+                    .to_string(),
+            ),
+        )
+    }
+
+    /// An empty password for a file graphd is about to encrypt.
+    pub fn empty_new_password() -> Self {
+        Error::config(
+            "the new password is empty",
+            Some("an encrypted key or PFX needs a non-empty password".to_string()),
+        )
+    }
+
+    /// The confirmation typed at the prompt differs from the first entry.
+    pub fn passwords_differ() -> Self {
+        Error::config(
+            "the two passwords typed do not match",
+            Some("run the command again and type the same password twice".to_string()),
+        )
+    }
+}
+
 /// An io::Error's reason without the "(os error N)" noise.
 pub fn io_reason(e: &io::Error) -> String {
     let s = e.to_string();

@@ -14,6 +14,7 @@ pub mod config;
 pub mod credential;
 pub mod emulator;
 pub mod error;
+pub mod gen_cert;
 pub mod graph;
 pub mod http;
 pub mod jws;

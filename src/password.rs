@@ -78,6 +78,29 @@ impl PasswordSource {
     /// The password for `what` in `path`, reading or prompting for it on first use;
     /// `None` when there is no way to get one.
     pub fn get(&mut self, what: Encrypted, path: &Path) -> Result<Option<Password>> {
+        self.obtain(|| prompt(&format!("Password for the {what} {}: ", path.display())))
+    }
+
+    /// A password for files graphd is about to encrypt (`gen-cert`), named by `target` in the
+    /// prompt: as [`get`](Self::get), but a prompt asks twice to catch a typo, and an empty
+    /// password is refused.
+    pub fn get_new(&mut self, target: &str) -> Result<Option<Password>> {
+        let value = self.obtain(|| {
+            let first = prompt(&format!("New password for {target}: "))?;
+            let again = prompt(&format!("Repeat the password for {target}: "))?;
+            if first.expose_secret() != again.expose_secret() {
+                return Err(Error::passwords_differ());
+            }
+            Ok(first)
+        })?;
+        if value.as_ref().is_some_and(|p| p.expose_secret().is_empty()) {
+            return Err(Error::empty_new_password());
+        }
+        Ok(value)
+    }
+
+    /// Reads the password from its source on first use; `ask` runs only for a prompt.
+    fn obtain(&mut self, ask: impl FnOnce() -> Result<Password>) -> Result<Option<Password>> {
         if let Some(v) = &self.value {
             return Ok(Some(v.clone()));
         }
@@ -102,22 +125,24 @@ impl PasswordSource {
                 let bytes = Zeroizing::new(v.into_encoded_bytes());
                 Some(to_password(&bytes, None)?)
             }
-            Origin::Prompt => {
-                let prompt = format!("Password for the {what} {}: ", path.display());
-                let typed = rpassword::prompt_password(prompt)
-                    .map(Zeroizing::new)
-                    .map_err(|e| {
-                        Error::config(
-                            format!("cannot read the password from the terminal: {e}"),
-                            None,
-                        )
-                    })?;
-                Some(to_password(typed.as_bytes(), None)?)
-            }
+            Origin::Prompt => Some(ask()?),
         };
         self.value = value.clone();
         Ok(value)
     }
+}
+
+/// Asks on the terminal without echo.
+fn prompt(text: &str) -> Result<Password> {
+    let typed = rpassword::prompt_password(text)
+        .map(Zeroizing::new)
+        .map_err(|e| {
+            Error::config(
+                format!("cannot read the password from the terminal: {e}"),
+                None,
+            )
+        })?;
+    to_password(typed.as_bytes(), None)
 }
 
 /// Strips one trailing newline (files and `echo` add one) and checks the text is usable.
@@ -170,5 +195,23 @@ mod tests {
                 .unwrap()
                 .is_some()
         );
+    }
+
+    #[test]
+    fn a_new_password_must_not_be_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("pw");
+        std::fs::write(&f, "\n").unwrap();
+        let e = PasswordSource::new(Some(f.clone()), false)
+            .get_new("key.pem")
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 3);
+        assert!(e.to_string().contains("empty"), "{e}");
+        std::fs::write(&f, "new secret").unwrap();
+        let p = PasswordSource::new(Some(f), false)
+            .get_new("key.pem")
+            .unwrap();
+        assert_eq!(p.unwrap().expose_secret(), "new secret");
+        assert!(PasswordSource::none().get_new("key.pem").unwrap().is_none());
     }
 }

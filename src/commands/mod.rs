@@ -3,6 +3,7 @@
 
 mod assertion;
 mod cert;
+mod gen_cert;
 mod get;
 mod list_users;
 mod progress;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Token(args) => token::run(&args),
         Command::ListUsers(args) => list_users::run(&args),
         Command::Get(args) => get::run(&args),
+        Command::GenCert(args) => gen_cert::run(&args),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "graphd", &mut out);
