@@ -11,6 +11,7 @@ pub mod clock;
 pub mod cloud;
 pub mod commands;
 pub mod config;
+pub mod consent;
 pub mod credential;
 pub mod emulator;
 pub mod error;

@@ -1,6 +1,7 @@
 //! Tests for `graphd gen-cert` (and, in `consent`, `graphd consent-url`): the files it writes
 //! are checked with `graphd cert` and with the `openssl` CLI, as a user would check them.
 
+mod consent;
 mod refusals;
 
 use std::os::unix::fs::PermissionsExt;

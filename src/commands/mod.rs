@@ -3,6 +3,7 @@
 
 mod assertion;
 mod cert;
+mod consent;
 mod gen_cert;
 mod get;
 mod list_users;
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::ListUsers(args) => list_users::run(&args),
         Command::Get(args) => get::run(&args),
         Command::GenCert(args) => gen_cert::run(&args),
+        Command::ConsentUrl(args) => consent::run(&args),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "graphd", &mut out);
