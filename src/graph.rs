@@ -203,7 +203,7 @@ impl<'a> Graph<'a> {
                 } else {
                     "for this API (for users: User.Read.All)"
                 },
-                consent_url_until_merge(app)
+                crate::consent::url(app, false, None)
             ),
             (401, _) => format!(
                 "Graph did not accept the token: check that --scope is this Graph endpoint's /.default and that --cloud matches ({})",
@@ -273,16 +273,6 @@ impl<'a> Graph<'a> {
             url = next;
         }
     }
-}
-
-// MERGE: replace with crate::consent::url once gen-cert lands.
-fn consent_url_until_merge(app: &crate::config::AppSettings) -> String {
-    format!(
-        "{}/{}/v2.0/adminconsent?client_id={}",
-        crate::cloud::base_str(&app.authority),
-        app.tenant,
-        app.client_id
-    )
 }
 
 /// Same scheme, host and port (with the scheme's default port filled in).
