@@ -304,7 +304,7 @@ pub struct GenCertArgs {
     #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub days: u32,
 
-    /// RSA key size.
+    /// RSA key size: 2048, 3072 or 4096.
     #[arg(long, value_name = "BITS", default_value_t = 2048, value_parser = key_size)]
     pub key_size: u32,
 
@@ -317,7 +317,7 @@ pub struct GenCertArgs {
     #[arg(long)]
     pub pfx: bool,
 
-    /// Read the password from this file.
+    /// Read the password for --encrypt-key / --pfx from this file (one trailing newline is ignored).
     #[arg(
         long,
         value_name = "PATH",
@@ -326,7 +326,7 @@ pub struct GenCertArgs {
     )]
     pub password_file: Option<PathBuf>,
 
-    /// Read the password from stdin.
+    /// Read the password for --encrypt-key / --pfx from stdin.
     #[arg(long, requires = "protected")]
     pub password_stdin: bool,
 
