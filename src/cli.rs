@@ -104,7 +104,7 @@ pub struct AppArgs {
     #[arg(long, value_enum)]
     pub cloud: Option<Cloud>,
 
-    /// Token service host (overrides --cloud), e.g. https://login.microsoftonline.us.
+    /// Token service host (overrides --cloud), e.g. login.microsoftonline.us.
     #[arg(long, value_name = "URL", env = "AZURE_AUTHORITY_HOST", value_parser = cloud::parse_endpoint)]
     pub authority_host: Option<Url>,
 
