@@ -92,56 +92,70 @@ pub async fn request(http: &Http, signer: &Signer, scope: &str) -> Result<Token>
             status: status.as_u16(),
             problem: "a body larger than 1 MiB".into(),
         })?;
-    let bad = |problem: &str| Error::TokenResponse {
-        host: host.clone(),
-        status: status.as_u16(),
-        problem: problem.into(),
-    };
-    if !status.is_success() {
-        let entra: EntraError = serde_json::from_slice(&body)
-            .ok()
-            .filter(|e: &EntraError| !e.error.is_empty() || e.code().is_some())
-            .ok_or_else(|| {
-                bad(if html {
-                    "an HTML page, not an Entra error"
-                } else {
-                    "a body that is not an Entra error"
-                })
-            })?;
-        return Err(Error::TokenRefused(Box::new(TokenRefusal {
+    match interpret(status.as_u16(), html, &body, clock::now_unix()) {
+        Answer::Token(token) => Ok(token),
+        Answer::Refused(entra) => Err(Error::TokenRefused(Box::new(TokenRefusal {
             status: status.as_u16(),
             entra,
             context: refusal_context(signer, &host, server_date),
-        })));
+        }))),
+        Answer::Malformed(problem) => Err(Error::TokenResponse {
+            host,
+            status: status.as_u16(),
+            problem,
+        }),
     }
-    let parsed: Success = serde_json::from_slice(&body).map_err(|_| {
-        bad(if html {
-            "an HTML page instead of a token response"
-        } else {
-            "a body that is not a JSON token response"
-        })
-    })?;
-    let access_token = parsed
-        .access_token
-        .ok_or_else(|| bad("a JSON body without access_token"))?;
+}
+
+/// What a token endpoint's answer means.
+#[derive(Debug)]
+pub enum Answer {
+    Token(Token),
+    /// An Entra error response (facts §3.4).
+    Refused(EntraError),
+    /// Anything else: what was wrong with it, for the error message (never the body).
+    Malformed(String),
+}
+
+/// Interprets a token endpoint answer (status, whether it claimed to be HTML, body) received
+/// at `now`. Pure, so it can be fuzzed and tested without a server.
+pub fn interpret(status: u16, html: bool, body: &[u8], now: i64) -> Answer {
+    let malformed = |problem: &str| Answer::Malformed(problem.to_string());
+    if !(200..300).contains(&status) {
+        return match serde_json::from_slice::<EntraError>(body) {
+            Ok(e) if !e.error.is_empty() || e.code().is_some() => Answer::Refused(e),
+            _ if html => malformed("an HTML page, not an Entra error"),
+            _ => malformed("a body that is not an Entra error"),
+        };
+    }
+    let parsed: Success = match serde_json::from_slice(body) {
+        Ok(p) => p,
+        Err(_) if html => return malformed("an HTML page instead of a token response"),
+        Err(_) => return malformed("a body that is not a JSON token response"),
+    };
+    let Some(access_token) = parsed.access_token else {
+        return malformed("a JSON body without access_token");
+    };
     if access_token.expose_secret().trim().is_empty() {
-        return Err(bad("an empty access_token"));
+        return malformed("an empty access_token");
     }
     let token_type = parsed.token_type.unwrap_or_default();
     if !token_type.eq_ignore_ascii_case("bearer") {
-        return Err(bad(&format!("token_type {token_type:?}, not Bearer")));
+        return Answer::Malformed(format!("token_type {token_type:?}, not Bearer"));
     }
-    let expires_in = parsed
+    let Some(expires_in) = parsed
         .expires_in
         .as_ref()
         .and_then(Seconds::get)
         .filter(|s| *s > 0)
-        .ok_or_else(|| bad("no usable expires_in"))?;
-    Ok(Token {
+    else {
+        return malformed("no usable expires_in");
+    };
+    Answer::Token(Token {
         access_token,
         token_type: "Bearer".into(),
         expires_in,
-        expires_on: clock::now_unix() + expires_in,
+        expires_on: now.saturating_add(expires_in),
         ext_expires_in: parsed.ext_expires_in.as_ref().and_then(Seconds::get),
     })
 }
@@ -223,5 +237,92 @@ impl TokenSource<'_> {
             }
         }
         Ok(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(a: Answer) -> Token {
+        match a {
+            Answer::Token(t) => t,
+            other => panic!("expected a token, got {other:?}"),
+        }
+    }
+
+    fn malformed(a: Answer) -> String {
+        match a {
+            Answer::Malformed(m) => m,
+            other => panic!("expected malformed, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn success_shapes() {
+        let t = token(interpret(200, false, br#"{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"a.b.c"}"#, 100));
+        assert_eq!(
+            (t.expires_in, t.expires_on, t.ext_expires_in),
+            (3599, 3699, Some(3599))
+        );
+        let t = token(interpret(
+            200,
+            false,
+            br#"{"token_type":"bearer","expires_in":"3599","access_token":"a.b.c"}"#,
+            0,
+        ));
+        assert_eq!(t.expires_in, 3599);
+    }
+
+    #[test]
+    fn malformed_answers_never_echo_the_body() {
+        assert!(malformed(interpret(200, true, b"<html>secret</html>", 0)).contains("HTML"));
+        assert!(
+            malformed(interpret(
+                200,
+                false,
+                br#"{"token_type":"Bearer","expires_in":1}"#,
+                0
+            ))
+            .contains("without access_token")
+        );
+        assert!(
+            malformed(interpret(
+                200,
+                false,
+                br#"{"token_type":"pop","expires_in":1,"access_token":"x"}"#,
+                0
+            ))
+            .contains("not Bearer")
+        );
+        assert!(
+            malformed(interpret(
+                200,
+                false,
+                br#"{"token_type":"Bearer","expires_in":0,"access_token":"x"}"#,
+                0
+            ))
+            .contains("expires_in")
+        );
+        let m = malformed(interpret(
+            200,
+            false,
+            br#"{"token_type":"Bearer","access_token":"secret-token"#,
+            0,
+        ));
+        assert!(!m.contains("secret-token"));
+        assert!(malformed(interpret(502, true, b"<html>bad gateway</html>", 0)).contains("HTML"));
+    }
+
+    #[test]
+    fn entra_errors_are_refusals() {
+        match interpret(401, false, br#"{"error":"invalid_client","error_description":"AADSTS700027: x","error_codes":[700027]}"#, 0) {
+            Answer::Refused(e) => assert_eq!(e.code(), Some(700027)),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            interpret(400, false, b"{}", 0),
+            Answer::Malformed(_)
+        ));
     }
 }
