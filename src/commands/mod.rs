@@ -3,6 +3,7 @@
 
 mod assertion;
 mod cert;
+mod emulator;
 
 use clap::CommandFactory;
 
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Cert(args) => cert::run(&args),
         Command::Assertion(args) => assertion::run(&args),
+        Command::Emulator(args) => emulator::run(&args),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "graphd", &mut out);
