@@ -12,9 +12,11 @@ pub mod cli;
 mod fault;
 mod fault_parse;
 mod graph;
+mod inject;
 mod keys;
 mod respond;
 mod server;
+mod start;
 mod state;
 mod sts;
 mod tls;
@@ -160,7 +162,7 @@ pub struct Emulator {
 impl Emulator {
     /// Binds both ports on 127.0.0.1, writes the CA (with `tls`) and starts serving.
     pub fn start(config: EmulatorConfig) -> Result<Emulator> {
-        server::start(config)
+        start::start(config)
     }
 
     /// The token side's origin, e.g. `http://127.0.0.1:41234` (`AZURE_AUTHORITY_HOST`).

@@ -1,12 +1,10 @@
-//! Listening and serving: two loopback listeners, optional TLS, hyper 1 HTTP/1.1 on a
-//! current-thread tokio runtime, the fault plan applied before the normal handlers, and the
-//! headers every response carries.
+//! Serving: hyper 1 HTTP/1.1 over the two loopback listeners (TLS optional) on a
+//! current-thread tokio runtime, the fault plan applied before the normal handlers, the
+//! headers every response carries, and the request log.
 
-use std::io;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener};
-use std::path::{Path, PathBuf};
+use std::net::TcpListener as StdListener;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Instant;
 
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -16,161 +14,13 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
-use super::fault::{FaultAction, RetryAfter, Side};
+use super::fault::{FaultAction, Side};
+use super::inject::{emulator_time, fault_response};
 use super::respond::{self, Ctx, Resp};
-use super::state::{RequestRecord, State};
-use super::sts::aadsts::Refusal;
-use super::{Emulator, EmulatorConfig, Shared, graph, keys, sts, tls};
-use crate::error::{Error, Result};
+use super::state::RequestRecord;
+use super::{Shared, graph, sts};
 
-/// Binds, prepares TLS and the shared state, and starts the server thread.
-pub fn start(config: EmulatorConfig) -> Result<Emulator> {
-    super::check(&config)?;
-    let key = keys::signing_key().map_err(Error::Internal)?;
-    let token_listener = bind(config.token_port)?;
-    let graph_listener = bind(config.graph_port)?;
-    let port = |l: &StdListener| {
-        l.local_addr()
-            .map(|a| a.port())
-            .map_err(|e| Error::Internal(e.to_string()))
-    };
-    let (token_port, graph_port) = (port(&token_listener)?, port(&graph_listener)?);
-    let (acceptor, ca_file, ca_temp) = if config.tls {
-        let material = tls::generate().map_err(Error::Internal)?;
-        let (path, temp) = write_ca(&material.ca_pem, config.ca_out.as_deref())?;
-        (
-            Some(tokio_native_tls::TlsAcceptor::from(material.acceptor)),
-            Some(path),
-            temp,
-        )
-    } else {
-        (None, None, None)
-    };
-    let scheme = if config.tls { "https" } else { "http" };
-    let tenant = config.tenant.trim().to_ascii_lowercase();
-    let tenant_id = if crate::cloud::is_guid(&tenant) {
-        tenant.clone()
-    } else {
-        keys::derived_guid(&["tenant", &tenant])
-    };
-    let domain = if crate::cloud::is_guid(&tenant) {
-        "graphd-emulator.onmicrosoft.com".to_string()
-    } else {
-        tenant.clone()
-    };
-    let shared = Arc::new(Shared {
-        tenant,
-        tenant_id,
-        domain,
-        users: config.users,
-        strict_jti: config.strict_jti,
-        token_lifetime: config.token_lifetime_secs,
-        clock_offset: config.clock_offset_secs,
-        scheme,
-        token_port,
-        graph_port,
-        token_origin: format!("{scheme}://127.0.0.1:{token_port}"),
-        graph_origin: format!("{scheme}://127.0.0.1:{graph_port}"),
-        started: Instant::now(),
-        salt: u64::from_be_bytes(keys::random::<8>()),
-        state: State::new(config.apps, config.faults),
-        key,
-    });
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start the emulator runtime: {e}")))?;
-    let (stop_tx, stop_rx) = oneshot::channel();
-    let serving = Arc::clone(&shared);
-    let thread = std::thread::Builder::new()
-        .name("graphd-emulator".into())
-        .spawn(move || {
-            runtime.block_on(serve(
-                token_listener,
-                graph_listener,
-                acceptor,
-                serving,
-                stop_rx,
-            ))
-        })
-        .map_err(|e| Error::Internal(format!("cannot start the emulator thread: {e}")))?;
-    let url = |origin: &str| url::Url::parse(origin).map_err(|e| Error::Internal(e.to_string()));
-    Ok(Emulator {
-        authority: url(&shared.token_origin)?,
-        graph: url(&shared.graph_origin)?,
-        shared,
-        ca_file,
-        _ca_temp: ca_temp,
-        stop: Some(stop_tx),
-        thread: Some(thread),
-    })
-}
-
-/// 127.0.0.1 only: the emulator hands out tokens to anyone who can reach it.
-fn bind(port: u16) -> Result<StdListener> {
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let listener = StdListener::bind(addr).map_err(|e| {
-        Error::config(
-            format!("cannot listen on {addr}: {}", crate::error::io_reason(&e)),
-            Some("choose another port, or 0 for any free one".to_string()),
-        )
-    })?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(listener)
-}
-
-/// Writes the CA PEM to `out` (replacing only a file that holds certificates and nothing
-/// else, atomically), or to a temp file deleted with the handle.
-fn write_ca(pem: &[u8], out: Option<&Path>) -> Result<(PathBuf, Option<tempfile::TempPath>)> {
-    let Some(path) = out else {
-        let file = tempfile::Builder::new()
-            .prefix("graphd-emulator-ca-")
-            .suffix(".pem")
-            .tempfile()
-            .map_err(|e| Error::File {
-                path: std::env::temp_dir(),
-                action: "create a file in",
-                source: e,
-                hint: None,
-            })?;
-        std::fs::write(file.path(), pem).map_err(|e| Error::File {
-            path: file.path().to_path_buf(),
-            action: "write",
-            source: e,
-            hint: None,
-        })?;
-        let temp = file.into_temp_path();
-        return Ok((temp.to_path_buf(), Some(temp)));
-    };
-    if let Ok(existing) = std::fs::read(path) {
-        let only_certs = crate::credential::certificates_from_pem(&existing)
-            .is_ok_and(|c| !c.is_empty())
-            && !String::from_utf8_lossy(&existing).contains("PRIVATE KEY");
-        if !only_certs {
-            return Err(Error::Exists {
-                path: path.to_path_buf(),
-            });
-        }
-    }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let fail = |e: io::Error| Error::File {
-        path: path.to_path_buf(),
-        action: "write",
-        source: e,
-        hint: None,
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    io::Write::write_all(&mut tmp, pem).map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok((path.to_path_buf(), None))
-}
-
-async fn serve(
+pub(super) async fn serve(
     token: StdListener,
     graph: StdListener,
     tls: Option<tokio_native_tls::TlsAcceptor>,
@@ -324,112 +174,6 @@ async fn handle(req: Request<Incoming>, side: Side, shared: Arc<Shared>) -> Resu
     record.status = response.status().as_u16();
     shared.state.record(record);
     Ok(response)
-}
-
-/// The answer a fault gives instead of the normal one.
-fn fault_response(action: &FaultAction, side: Side, ctx: &Ctx) -> Resp {
-    match action {
-        FaultAction::Status {
-            status,
-            retry_after,
-        } => {
-            let mut r = match side {
-                Side::Token => {
-                    let code = if *status == 429 { 90_055 } else { 90_033 };
-                    let mut r = sts::refusal_response(&Refusal::generic(code), ctx);
-                    *r.status_mut() = hyper::StatusCode::from_u16(*status)
-                        .unwrap_or(hyper::StatusCode::SERVICE_UNAVAILABLE);
-                    r
-                }
-                Side::Graph => graph::error(&graph_status_fail(*status), ctx),
-            };
-            if let Some(ra) = retry_after {
-                set_retry_after(&mut r, *ra, side, ctx);
-            }
-            r
-        }
-        FaultAction::TruncatedJson => respond::truncated(sample_body(side, ctx).as_bytes()),
-        FaultAction::NotJson(status) => respond::not_json(*status),
-        FaultAction::Html(status) => respond::html_page(*status),
-        FaultAction::HugeBody(size) => respond::huge_json(
-            *size,
-            if side == Side::Token {
-                "access_token"
-            } else {
-                "padding"
-            },
-        ),
-        FaultAction::Entra(code) => sts::refusal_response(&Refusal::generic(*code), ctx),
-        // Handled before the normal handlers run.
-        FaultAction::Delay(_)
-        | FaultAction::Hang
-        | FaultAction::Drop
-        | FaultAction::NextLink(_) => respond::with_body(500, respond::TEXT, ""),
-    }
-}
-
-/// Graph's body for an injected status (facts §7.5; concepts/errors.md codes).
-fn graph_status_fail(status: u16) -> graph::query::Fail {
-    let (code, message) = match status {
-        429 => ("TooManyRequests", "Please retry again later."),
-        503 => (
-            "serviceNotAvailable",
-            "The service is temporarily unavailable. You may repeat the request after a delay, which may be specified in a Retry-After header.",
-        ),
-        504 => (
-            "gatewayTimeout",
-            "The server, while acting as a proxy, did not receive a timely response from the upstream server it needed to access in attempting to complete the request.",
-        ),
-        502 => (
-            "badGateway",
-            "The server received an invalid response from an upstream server.",
-        ),
-        _ => ("generalException", "An unspecified error has occurred."),
-    };
-    graph::query::fail(status, code, message)
-}
-
-/// A plausible 200 body of the side, to cut in half.
-fn sample_body(side: Side, ctx: &Ctx) -> String {
-    match side {
-        Side::Token => "{\"token_type\":\"Bearer\",\"expires_in\":3599,\"ext_expires_in\":3599,\"access_token\":\"eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoLm1pY3Jvc29mdC5jb20ifQ.c2lnbmF0dXJl\"}".to_string(),
-        Side::Graph => format!(
-            "{{\"@odata.context\":\"{}/v1.0/$metadata#users\",\"value\":[{{\"displayName\":\"Adele Vance\",\"id\":\"00000000-0000-4000-8000-000000000000\"}},{{\"displayName\":\"Alex Wilber\",\"id\":\"00000000-0000-4000-8000-000000000001\"}}]}}",
-            ctx.origin
-        ),
-    }
-}
-
-fn set_retry_after(r: &mut Resp, ra: RetryAfter, side: Side, ctx: &Ctx) {
-    let now = Instant::now();
-    let (value, wait) = match ra {
-        RetryAfter::Seconds(s) => (s.to_string(), Duration::from_secs(s)),
-        RetryAfter::Fractional(s) => (format!("{s}"), ra.wait()),
-        RetryAfter::HttpDate(s) => {
-            // Whole seconds on the emulator's clock, rounded up so the wait is at least `s`.
-            let clock = emulator_time(ctx);
-            let exact = clock
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap_or_default();
-            let date_secs = exact.as_secs() + s + u64::from(exact.subsec_nanos() > 0);
-            let date = SystemTime::UNIX_EPOCH + Duration::from_secs(date_secs);
-            let wait = Duration::from_secs(date_secs).saturating_sub(exact);
-            (httpdate::fmt_http_date(date), wait)
-        }
-    };
-    respond::set_header(r, "retry-after", &value);
-    ctx.shared.state.retry_after_sent(side, now + wait);
-}
-
-/// The emulator's clock as a `SystemTime` (the real one plus the configured offset).
-fn emulator_time(ctx: &Ctx) -> SystemTime {
-    let offset = ctx.shared.clock_offset;
-    let magnitude = Duration::from_secs(offset.unsigned_abs());
-    if offset >= 0 {
-        SystemTime::now() + magnitude
-    } else {
-        SystemTime::now() - magnitude
-    }
 }
 
 fn common_headers(r: &mut Response<respond::Body>, side: Side, ctx: &Ctx) {

@@ -2,6 +2,8 @@
 //! `GET /v1.0/users` (paged), `/users/$count` and `/users/{id-or-upn}` over synthetic users,
 //! with Graph's error shape everywhere (facts §7).
 
+mod names;
+mod props;
 pub mod query;
 pub mod users;
 
