@@ -172,6 +172,14 @@ async fn handle(req: Request<Incoming>, side: Side, shared: Arc<Shared>) -> Resu
     };
     common_headers(&mut response, side, &ctx);
     record.status = response.status().as_u16();
+    if crate::messages::verbose() {
+        // The path only: a query can carry a $skiptoken, and headers never leave the process.
+        let path = record.path.split('?').next().unwrap_or("");
+        crate::messages::trace(&format!(
+            "emulator: {side} {} {path} -> {}",
+            record.method, record.status
+        ));
+    }
     shared.state.record(record);
     Ok(response)
 }
