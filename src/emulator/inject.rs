@@ -33,14 +33,14 @@ pub(super) fn fault_response(action: &FaultAction, side: Side, ctx: &Ctx) -> Res
         FaultAction::TruncatedJson => respond::truncated(sample_body(side, ctx).as_bytes()),
         FaultAction::NotJson(status) => respond::not_json(*status),
         FaultAction::Html(status) => respond::html_page(*status),
-        FaultAction::HugeBody(size) => respond::huge_json(
-            *size,
-            if side == Side::Token {
-                "access_token"
-            } else {
-                "padding"
-            },
-        ),
+        FaultAction::HugeBody(size) => match side {
+            Side::Token => respond::huge_json(
+                *size,
+                "{\"token_type\":\"Bearer\",\"expires_in\":3599,\"ext_expires_in\":3599,\"access_token\":\"",
+                "\"}",
+            ),
+            Side::Graph => respond::huge_json(*size, "{\"value\":[{\"id\":\"", "\"}]}"),
+        },
         FaultAction::Entra(code) => sts::refusal_response(&Refusal::generic(*code), ctx),
         // Handled before the normal handlers run.
         FaultAction::Delay(_)

@@ -277,3 +277,12 @@ fn check(config: &EmulatorConfig) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_handle_can_be_shared_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<super::Emulator>();
+    }
+}

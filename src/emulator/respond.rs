@@ -78,10 +78,8 @@ pub fn not_json(status: u16) -> Resp {
     )
 }
 
-/// A syntactically valid JSON object of `size` bytes: one long string member.
-pub fn huge_json(size: usize, member: &str) -> Resp {
-    let head = format!("{{\"token_type\":\"Bearer\",\"expires_in\":3599,\"{member}\":\"");
-    let tail = "\"}";
+/// A syntactically valid JSON document of `size` bytes: `head`, then filler, then `tail`.
+pub fn huge_json(size: usize, head: &str, tail: &str) -> Resp {
     let fill = size.saturating_sub(head.len() + tail.len());
     let mut body = Vec::with_capacity(head.len() + fill + tail.len());
     body.extend_from_slice(head.as_bytes());
