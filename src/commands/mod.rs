@@ -4,6 +4,7 @@
 mod assertion;
 mod cert;
 mod consent;
+mod emulator;
 mod gen_cert;
 mod get;
 mod list_users;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Get(args) => get::run(&args),
         Command::GenCert(args) => gen_cert::run(&args),
         Command::ConsentUrl(args) => consent::run(&args),
+        Command::Emulator(args) => emulator::run(&args),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "graphd", &mut out);

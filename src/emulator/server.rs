@@ -1,0 +1,216 @@
+//! Serving: hyper 1 HTTP/1.1 over the two loopback listeners (TLS optional) on a
+//! current-thread tokio runtime, the fault plan applied before the normal handlers, the
+//! headers every response carries, and the request log.
+
+use std::net::TcpListener as StdListener;
+use std::sync::Arc;
+use std::time::Instant;
+
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+
+use super::fault::{FaultAction, Side};
+use super::inject::{emulator_time, fault_response};
+use super::respond::{self, Ctx, Resp};
+use super::state::RequestRecord;
+use super::{Shared, graph, sts};
+
+pub(super) async fn serve(
+    token: StdListener,
+    graph: StdListener,
+    tls: Option<tokio_native_tls::TlsAcceptor>,
+    shared: Arc<Shared>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let (Ok(token), Ok(graph)) = (TcpListener::from_std(token), TcpListener::from_std(graph))
+    else {
+        return;
+    };
+    loop {
+        let (side, accepted) = tokio::select! {
+            _ = &mut stop => break,
+            a = token.accept() => (Side::Token, a),
+            a = graph.accept() => (Side::Graph, a),
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        tokio::spawn(connection(stream, side, tls.clone(), Arc::clone(&shared)));
+    }
+}
+
+async fn connection(
+    stream: TcpStream,
+    side: Side,
+    tls: Option<tokio_native_tls::TlsAcceptor>,
+    shared: Arc<Shared>,
+) {
+    let _ = stream.set_nodelay(true);
+    let svc = service_fn(move |req| handle(req, side, Arc::clone(&shared)));
+    let http = http1::Builder::new();
+    match tls {
+        Some(acceptor) => {
+            if let Ok(stream) = acceptor.accept(stream).await {
+                let _ = http.serve_connection(TokioIo::new(stream), svc).await;
+            }
+        }
+        None => {
+            let _ = http.serve_connection(TokioIo::new(stream), svc).await;
+        }
+    }
+}
+
+/// Returned to hyper to close the connection without an answer (the `drop` fault).
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by a fault rule")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+fn header(req: &Request<Incoming>, name: &str) -> Option<String> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// The origin the client addressed, when it is this port under a loopback name.
+fn origin(shared: &Shared, side: Side, host: Option<&str>) -> String {
+    let port = match side {
+        Side::Token => shared.token_port,
+        Side::Graph => shared.graph_port,
+    };
+    let ok = host
+        .and_then(|h| h.rsplit_once(':'))
+        .is_some_and(|(name, p)| {
+            p.parse::<u16>() == Ok(port)
+                && (name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost"))
+        });
+    match (ok, host) {
+        (true, Some(h)) => format!("{}://{}", shared.scheme, h.to_ascii_lowercase()),
+        _ => format!("{}://127.0.0.1:{port}", shared.scheme),
+    }
+}
+
+async fn handle(req: Request<Incoming>, side: Side, shared: Arc<Shared>) -> Result<Resp, Dropped> {
+    let arrival = Instant::now();
+    let eligible = side == Side::Graph || sts::is_token_path(req.uri().path());
+    let (early, fault) = shared.state.arrive(side, eligible, arrival);
+    let client_request_id = header(&req, "client-request-id")
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()));
+    let mut record = RequestRecord {
+        side,
+        method: req.method().to_string(),
+        path: req
+            .uri()
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        consistency_level: header(&req, "consistencylevel"),
+        client_request_id: client_request_id.clone(),
+        user_agent: header(&req, "user-agent"),
+        retry_attempt: header(&req, "retry-attempt"),
+        authorization: req.headers().contains_key("authorization"),
+        status: 0,
+        fault: fault.as_ref().map(|f| format!("{f:?}")),
+        early,
+        at: arrival.duration_since(shared.started),
+    };
+    let host = header(&req, "host");
+    let ctx = Ctx {
+        now: shared.now(),
+        request_id: uuid::Uuid::new_v4().to_string(),
+        client_request_id,
+        origin: origin(&shared, side, host.as_deref()),
+        shared: Arc::clone(&shared),
+    };
+    let mut next_link = None;
+    let mut response = None;
+    match fault {
+        Some(FaultAction::Hang) => {
+            shared.state.record(record);
+            // Never answers; the task ends when the emulator's runtime is dropped.
+            return std::future::pending().await;
+        }
+        Some(FaultAction::Drop) => {
+            shared.state.record(record);
+            return Err(Dropped);
+        }
+        Some(FaultAction::Delay(d)) => tokio::time::sleep(d).await,
+        Some(FaultAction::NextLink(url)) => next_link = Some(url),
+        Some(action) => response = Some(fault_response(&action, side, &ctx)),
+        None => {}
+    }
+    let mut response = match response {
+        Some(r) => r,
+        None => match side {
+            Side::Token => sts::handle(req, &ctx).await,
+            Side::Graph => {
+                let (method, path, query) = (
+                    req.method().clone(),
+                    req.uri().path().to_string(),
+                    req.uri().query().unwrap_or("").to_string(),
+                );
+                graph::handle(
+                    &method,
+                    &path,
+                    &query,
+                    req.headers(),
+                    &ctx,
+                    next_link.as_deref(),
+                )
+            }
+        },
+    };
+    common_headers(&mut response, side, &ctx);
+    record.status = response.status().as_u16();
+    if crate::messages::verbose() {
+        // The path only: a query can carry a $skiptoken, and headers never leave the process.
+        let path = record.path.split('?').next().unwrap_or("");
+        crate::messages::trace(&format!(
+            "emulator: {side} {} {path} -> {}",
+            record.method, record.status
+        ));
+    }
+    shared.state.record(record);
+    Ok(response)
+}
+
+fn common_headers(r: &mut Response<respond::Body>, side: Side, ctx: &Ctx) {
+    respond::set_header(r, "date", &httpdate::fmt_http_date(emulator_time(ctx)));
+    match side {
+        Side::Token => {
+            respond::set_header(r, "x-ms-request-id", &ctx.request_id);
+            if let Some(id) = &ctx.client_request_id {
+                respond::set_header(r, "client-request-id", id);
+            }
+            // RFC 6749 §5.1: token responses must not be cached.
+            respond::set_header(r, "cache-control", "no-store, no-cache");
+            respond::set_header(r, "pragma", "no-cache");
+        }
+        Side::Graph => {
+            respond::set_header(r, "request-id", &ctx.request_id);
+            respond::set_header(r, "client-request-id", ctx.correlation_id());
+            respond::set_header(
+                r,
+                "x-ms-ags-diagnostic",
+                "{\"ServerInfo\":{\"DataCenter\":\"Loopback\",\"Slice\":\"E\",\"Ring\":\"0\",\"ScaleUnit\":\"000\",\"RoleInstance\":\"graphd-emulator\"}}",
+            );
+            respond::set_header(r, "cache-control", "no-cache");
+            if r.headers()
+                .get("content-type")
+                .is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
+            {
+                respond::set_header(r, "odata-version", "4.0");
+            }
+        }
+    }
+}
