@@ -1,0 +1,61 @@
+//! The shipped emulator, started in the test process, and the `graphd` command pointed at it.
+
+use assert_cmd::Command;
+use graphd::emulator::{AppRegistration, Emulator, EmulatorConfig};
+use openssl::x509::X509;
+
+use super::{CLIENT_ID, Pair, TENANT, graphd};
+
+/// The shared pair's certificate, as the emulator registers it.
+pub fn shared_cert() -> X509 {
+    X509::from_pem(&std::fs::read(&Pair::shared().cert).expect("shared cert"))
+        .expect("shared cert parses")
+}
+
+/// The app `CLIENT_ID` with the shared certificate and these roles.
+pub fn shared_app(roles: &[&str]) -> AppRegistration {
+    AppRegistration {
+        client_id: CLIENT_ID.to_string(),
+        certificates: vec![shared_cert()],
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+    }
+}
+
+/// An emulator for `TENANT` with `users` users and the shared app (User.Read.All).
+pub fn start(users: u64) -> Emulator {
+    start_with(EmulatorConfig {
+        users,
+        ..EmulatorConfig::default()
+    })
+}
+
+/// As `start`, from a config whose tenant is replaced by `TENANT` and whose apps default to
+/// the shared app.
+pub fn start_with(config: EmulatorConfig) -> Emulator {
+    let apps = if config.apps.is_empty() {
+        vec![shared_app(&["User.Read.All"])]
+    } else {
+        config.apps.clone()
+    };
+    Emulator::start(EmulatorConfig {
+        tenant: TENANT.to_string(),
+        apps,
+        ..config
+    })
+    .expect("emulator starts")
+}
+
+/// `graphd` with the environment a CI job would set for this emulator and the shared
+/// credential (combined PEM).
+pub fn graphd_at(emu: &Emulator) -> Command {
+    let mut cmd = graphd();
+    cmd.env("AZURE_AUTHORITY_HOST", emu.authority_host().as_str())
+        .env("GRAPHD_GRAPH_ENDPOINT", emu.graph_endpoint().as_str())
+        .env("AZURE_TENANT_ID", emu.tenant())
+        .env("AZURE_CLIENT_ID", CLIENT_ID)
+        .env("AZURE_CLIENT_CERTIFICATE_PATH", &Pair::shared().combined);
+    if let Some(ca) = emu.ca_file() {
+        cmd.env("GRAPHD_CA_FILE", ca);
+    }
+    cmd
+}
