@@ -8,6 +8,7 @@ mod support;
 
 mod assertion;
 mod cert;
+mod demo;
 mod emulator;
 mod gen_cert;
 mod token;
