@@ -60,12 +60,19 @@ pub fn build(credential: &Credential, params: &AssertionParams<'_>) -> Result<Cl
 }
 
 /// As [`build`], at a given time (tests, and the emulator's own checks).
-pub fn build_at(credential: &Credential, params: &AssertionParams<'_>, now: i64) -> Result<ClientAssertion> {
+pub fn build_at(
+    credential: &Credential,
+    params: &AssertionParams<'_>,
+    now: i64,
+) -> Result<ClientAssertion> {
     let thumbprints = credential.thumbprints();
     let (x5t, x5t_s256) = match params.alg {
         Alg::PS256 => {
             let s256 = thumbprints.x5t_s256().ok_or_else(|| {
-                Error::credential(Some(credential.path()), CredentialProblem::NeedCertificateForPs256)
+                Error::credential(
+                    Some(credential.path()),
+                    CredentialProblem::NeedCertificateForPs256,
+                )
             })?;
             (None, Some(s256))
         }
@@ -80,14 +87,22 @@ pub fn build_at(credential: &Credential, params: &AssertionParams<'_>, now: i64)
         }
         let mut chain = Vec::with_capacity(credential.chain().len());
         for cert in credential.chain() {
-            let der = cert.to_der().map_err(|e| Error::Internal(format!("OpenSSL: {e}")))?;
+            let der = cert
+                .to_der()
+                .map_err(|e| Error::Internal(format!("OpenSSL: {e}")))?;
             chain.push(STANDARD.encode(der));
         }
         Some(chain)
     } else {
         None
     };
-    let header = Header { alg: params.alg.as_str(), typ: "JWT", x5t, x5t_s256, x5c };
+    let header = Header {
+        alg: params.alg.as_str(),
+        typ: "JWT",
+        x5t,
+        x5t_s256,
+        x5c,
+    };
     let claims = Claims {
         aud: params.audience,
         iss: params.client_id,

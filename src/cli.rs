@@ -21,10 +21,17 @@ use crate::jws::Alg;
 
 /// Call Microsoft Graph as an app, with a certificate instead of a client secret.
 #[derive(Debug, Parser)]
-#[command(name = "graphd", version, propagate_version = true, max_term_width = 100)]
-#[command(after_help = "Exit codes: 0 ok, 1 unexpected, 2 usage, 3 local credential or configuration, \
+#[command(
+    name = "graphd",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(
+    after_help = "Exit codes: 0 ok, 1 unexpected, 2 usage, 3 local credential or configuration, \
 4 token service refused, 5 Graph refused, 6 network/TLS/timeout.\n\
-Run `graphd demo` to see the whole flow against the built-in emulator, with no tenant.")]
+Run `graphd demo` to see the whole flow against the built-in emulator, with no tenant."
+)]
 pub struct Cli {
     /// Diagnostics on stderr (method, host, path, status, request ids); secrets are redacted.
     #[arg(short, long, global = true, action = ArgAction::Count)]

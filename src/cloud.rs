@@ -69,7 +69,11 @@ pub fn is_loopback(url: &Url) -> bool {
 /// slashes go; userinfo, query and fragment are refused.
 pub fn parse_endpoint(text: &str) -> Result<Url, String> {
     let text = text.trim();
-    let with_scheme = if text.contains("://") { text.to_string() } else { format!("https://{text}") };
+    let with_scheme = if text.contains("://") {
+        text.to_string()
+    } else {
+        format!("https://{text}")
+    };
     let mut url = Url::parse(&with_scheme).map_err(|e| format!("{text:?} is not a URL ({e})"))?;
     match url.scheme() {
         "https" => {}
@@ -79,7 +83,11 @@ pub fn parse_endpoint(text: &str) -> Result<Url, String> {
                 "{text:?} uses plain http, which is allowed only for loopback hosts (the emulator); use https://"
             ));
         }
-        other => return Err(format!("{text:?}: unsupported scheme {other:?}; use https://")),
+        other => {
+            return Err(format!(
+                "{text:?}: unsupported scheme {other:?}; use https://"
+            ));
+        }
     }
     if url.host().is_none() {
         return Err(format!("{text:?} has no host"));
@@ -109,13 +117,19 @@ pub fn token_endpoint(authority: &Url, tenant: &str) -> String {
 pub fn is_guid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
-        && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// Checks a tenant: a GUID or a verified domain; never `common`, `organizations`, `consumers`.
 pub fn check_tenant(s: &str) -> Result<String, String> {
     let t = s.trim();
-    if ["common", "organizations", "consumers"].iter().any(|n| t.eq_ignore_ascii_case(n)) {
+    if ["common", "organizations", "consumers"]
+        .iter()
+        .any(|n| t.eq_ignore_ascii_case(n))
+    {
         return Err(format!(
             "tenant {t:?} names many tenants; app-only tokens need one: use the directory (tenant) ID or a verified domain"
         ));
@@ -159,30 +173,61 @@ mod tests {
 
     #[test]
     fn endpoint_policy() {
-        assert_eq!(parse_endpoint("login.microsoftonline.us").unwrap().as_str(), "https://login.microsoftonline.us/");
-        assert_eq!(base_str(&parse_endpoint("https://login.microsoftonline.com/").unwrap()), "https://login.microsoftonline.com");
-        assert_eq!(base_str(&parse_endpoint("http://127.0.0.1:8080").unwrap()), "http://127.0.0.1:8080");
+        assert_eq!(
+            parse_endpoint("login.microsoftonline.us").unwrap().as_str(),
+            "https://login.microsoftonline.us/"
+        );
+        assert_eq!(
+            base_str(&parse_endpoint("https://login.microsoftonline.com/").unwrap()),
+            "https://login.microsoftonline.com"
+        );
+        assert_eq!(
+            base_str(&parse_endpoint("http://127.0.0.1:8080").unwrap()),
+            "http://127.0.0.1:8080"
+        );
         assert!(parse_endpoint("http://[::1]:9").is_ok());
         assert!(parse_endpoint("http://localhost:9").is_ok());
-        assert!(parse_endpoint("http://login.microsoftonline.com").unwrap_err().contains("plain http"));
+        assert!(
+            parse_endpoint("http://login.microsoftonline.com")
+                .unwrap_err()
+                .contains("plain http")
+        );
         assert!(parse_endpoint("http://127.0.0.1.evil.com").is_err());
         assert!(parse_endpoint("ftp://x").is_err());
         assert!(parse_endpoint("https://u:p@host").is_err());
         assert!(parse_endpoint("https://host/?a=b").is_err());
-        assert_eq!(base_str(&parse_endpoint("https://host/adfs/").unwrap()), "https://host/adfs");
+        assert_eq!(
+            base_str(&parse_endpoint("https://host/adfs/").unwrap()),
+            "https://host/adfs"
+        );
     }
 
     #[test]
     fn token_endpoint_is_the_audience() {
         let a = parse_endpoint("https://login.microsoftonline.com/").unwrap();
-        assert_eq!(token_endpoint(&a, "contoso.onmicrosoft.com"), "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");
+        assert_eq!(
+            token_endpoint(&a, "contoso.onmicrosoft.com"),
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        );
     }
 
     #[test]
     fn tenants_and_client_ids() {
         assert!(check_tenant("72f988bf-86f1-41af-91ab-2d7cd011db47").is_ok());
-        assert_eq!(check_tenant("Contoso.onmicrosoft.com").unwrap(), "contoso.onmicrosoft.com");
-        for bad in ["common", "Organizations", "consumers", "contoso", "", "a..b", "1.2.3.4", "Enter_the_Tenant_Name_Here"] {
+        assert_eq!(
+            check_tenant("Contoso.onmicrosoft.com").unwrap(),
+            "contoso.onmicrosoft.com"
+        );
+        for bad in [
+            "common",
+            "Organizations",
+            "consumers",
+            "contoso",
+            "",
+            "a..b",
+            "1.2.3.4",
+            "Enter_the_Tenant_Name_Here",
+        ] {
             assert!(check_tenant(bad).is_err(), "{bad}");
         }
         assert!(check_client_id("00000000-0000-0000-0000-000000000000").is_ok());

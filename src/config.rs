@@ -70,7 +70,9 @@ pub enum OneOrMany {
 impl ConfigFile {
     /// Reads and checks a config file; `None` path gives an empty config.
     pub fn load(path: Option<&Path>) -> Result<Self> {
-        let Some(path) = path else { return Ok(ConfigFile::default()) };
+        let Some(path) = path else {
+            return Ok(ConfigFile::default());
+        };
         let bytes = read_limited(path, MAX_CONFIG_FILE).map_err(|e| match e {
             Error::Credential { problem, .. } => Error::config(
                 format!("config file {}: {problem}", path.display()),
@@ -110,18 +112,27 @@ impl ConfigFile {
     fn bad(&self, field: &str, why: impl std::fmt::Display) -> Error {
         Error::config(
             format!("config file {}: {field}: {why}", self.path.display()),
-            Some(format!("fix \"{field}\" in {}, or override it with a flag", self.path.display())),
+            Some(format!(
+                "fix \"{field}\" in {}, or override it with a flag",
+                self.path.display()
+            )),
         )
     }
 
     /// A path from the file, relative to the file's directory.
     fn relative(&self, p: &Path) -> PathBuf {
-        if p.is_absolute() { p.to_path_buf() } else { self.dir.join(p) }
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.dir.join(p)
+        }
     }
 
     /// `authority` split into host and tenant.
     fn authority_parts(&self) -> Result<Option<(Url, String)>> {
-        let Some(a) = &self.authority else { return Ok(None) };
+        let Some(a) = &self.authority else {
+            return Ok(None);
+        };
         let mut url = cloud::parse_endpoint(a).map_err(|e| self.bad("authority", e))?;
         let path = url.path().trim_matches('/').to_string();
         let (prefix, tenant) = match path.rsplit_once('/') {
@@ -129,7 +140,10 @@ impl ConfigFile {
             None => (String::new(), path),
         };
         if tenant.is_empty() {
-            return Err(self.bad("authority", "has no tenant (https://login.microsoftonline.com/<tenant>)"));
+            return Err(self.bad(
+                "authority",
+                "has no tenant (https://login.microsoftonline.com/<tenant>)",
+            ));
         }
         url.set_path(&prefix);
         Ok(Some((url, tenant)))
@@ -169,7 +183,9 @@ impl AppSettings {
 /// The cloud whose authority host this is, if it is a known one.
 fn cloud_of_authority(url: &Url) -> Option<Cloud> {
     let base = cloud::base_str(url);
-    [Cloud::Public, Cloud::Usgov, Cloud::China].into_iter().find(|c| c.authority_host() == base)
+    [Cloud::Public, Cloud::Usgov, Cloud::China]
+        .into_iter()
+        .find(|c| c.authority_host() == base)
 }
 
 /// Resolves tenant, client id, cloud and authority host.
@@ -178,11 +194,16 @@ pub fn resolve_app(args: &AppArgs, cfg: &ConfigFile) -> Result<AppSettings> {
     let tenant = match (&args.tenant, &cfg.tenant, &authority_parts) {
         (Some(t), _, _) => t.clone(),
         (None, Some(t), _) => cloud::check_tenant(t).map_err(|e| cfg.bad("tenant", e))?,
-        (None, None, Some((_, t))) => cloud::check_tenant(t).map_err(|e| cfg.bad("authority", e))?,
+        (None, None, Some((_, t))) => {
+            cloud::check_tenant(t).map_err(|e| cfg.bad("authority", e))?
+        }
         (None, None, None) => {
             return Err(Error::usage(
                 "no tenant given",
-                Some("pass --tenant or set AZURE_TENANT_ID (the directory ID or a verified domain)".to_string()),
+                Some(
+                    "pass --tenant or set AZURE_TENANT_ID (the directory ID or a verified domain)"
+                        .to_string(),
+                ),
             ));
         }
     };
@@ -213,7 +234,12 @@ pub fn resolve_app(args: &AppArgs, cfg: &ConfigFile) -> Result<AppSettings> {
         .or(cfg_cloud)
         .or_else(|| cloud_of_authority(&authority))
         .unwrap_or_default();
-    Ok(AppSettings { tenant, client_id, cloud, authority })
+    Ok(AppSettings {
+        tenant,
+        client_id,
+        cloud,
+        authority,
+    })
 }
 
 fn endpoint(known: &str) -> Url {
@@ -221,7 +247,10 @@ fn endpoint(known: &str) -> Url {
 }
 
 /// Resolves where the credential and its password come from.
-pub fn resolve_credential(args: &CredentialArgs, cfg: &ConfigFile) -> Result<(CredentialSource, PasswordSource)> {
+pub fn resolve_credential(
+    args: &CredentialArgs,
+    cfg: &ConfigFile,
+) -> Result<(CredentialSource, PasswordSource)> {
     let key = args
         .key
         .clone()
@@ -240,12 +269,22 @@ pub fn resolve_credential(args: &CredentialArgs, cfg: &ConfigFile) -> Result<(Cr
             ),
         ));
     };
-    let password_file = args
-        .password_file
-        .clone()
-        .or_else(|| if args.password_stdin { None } else { cfg.password_file.as_deref().map(|p| cfg.relative(p)) });
-    let source = CredentialSource { cert, key, thumbprint: cfg.thumbprint.clone() };
-    Ok((source, PasswordSource::new(password_file, args.password_stdin)))
+    let password_file = args.password_file.clone().or_else(|| {
+        if args.password_stdin {
+            None
+        } else {
+            cfg.password_file.as_deref().map(|p| cfg.relative(p))
+        }
+    });
+    let source = CredentialSource {
+        cert,
+        key,
+        thumbprint: cfg.thumbprint.clone(),
+    };
+    Ok((
+        source,
+        PasswordSource::new(password_file, args.password_stdin),
+    ))
 }
 
 /// Signing choices; `alg` stays `None` when nobody chose, so the credential can decide.
@@ -259,11 +298,15 @@ pub fn resolve_signing(args: &SigningArgs, cfg: &ConfigFile) -> Result<SigningSe
     let alg = match (args.alg, &cfg.alg) {
         (Some(a), _) => Some(a),
         (None, Some(name)) => Some(
-            Alg::from_name(&name.to_ascii_uppercase()).ok_or_else(|| cfg.bad("alg", "must be PS256 or RS256"))?,
+            Alg::from_name(&name.to_ascii_uppercase())
+                .ok_or_else(|| cfg.bad("alg", "must be PS256 or RS256"))?,
         ),
         (None, None) => None,
     };
-    Ok(SigningSettings { alg, send_x5c: args.send_x5c || cfg.send_x5c.unwrap_or(false) })
+    Ok(SigningSettings {
+        alg,
+        send_x5c: args.send_x5c || cfg.send_x5c.unwrap_or(false),
+    })
 }
 
 /// Network settings, checked.
@@ -277,7 +320,12 @@ pub struct NetSettings {
     pub token_cache: Option<PathBuf>,
 }
 
-pub fn resolve_net(args: &NetArgs, cfg: &ConfigFile, app: &AppSettings, cloud_flag: Option<Cloud>) -> Result<NetSettings> {
+pub fn resolve_net(
+    args: &NetArgs,
+    cfg: &ConfigFile,
+    app: &AppSettings,
+    cloud_flag: Option<Cloud>,
+) -> Result<NetSettings> {
     let cfg_graph = match (&cfg.graph, &cfg.endpoint) {
         (Some(g), _) => Some(cloud::parse_endpoint(g).map_err(|e| cfg.bad("graph", e))?),
         (None, Some(e)) => {
@@ -297,17 +345,29 @@ pub fn resolve_net(args: &NetArgs, cfg: &ConfigFile, app: &AppSettings, cloud_fl
         (None, Some(OneOrMany::One(s))) => s.clone(),
         (None, Some(OneOrMany::Many(v))) if v.len() == 1 => v[0].clone(),
         (None, Some(OneOrMany::Many(_))) => {
-            return Err(cfg.bad("scope", "app-only tokens take exactly one scope, <resource>/.default"));
+            return Err(cfg.bad(
+                "scope",
+                "app-only tokens take exactly one scope, <resource>/.default",
+            ));
         }
         (None, None) => app.cloud.graph_scope(),
     };
     Ok(NetSettings {
         graph,
         scope,
-        ca_file: args.ca_file.clone().or_else(|| cfg.ca_file.as_deref().map(|p| cfg.relative(p))),
+        ca_file: args
+            .ca_file
+            .clone()
+            .or_else(|| cfg.ca_file.as_deref().map(|p| cfg.relative(p))),
         timeout: Duration::from_secs(args.timeout.or(cfg.timeout).unwrap_or(DEFAULT_TIMEOUT_SECS)),
-        max_retries: args.max_retries.or(cfg.max_retries).unwrap_or(DEFAULT_MAX_RETRIES),
-        token_cache: args.token_cache.clone().or_else(|| cfg.token_cache.as_deref().map(|p| cfg.relative(p))),
+        max_retries: args
+            .max_retries
+            .or(cfg.max_retries)
+            .unwrap_or(DEFAULT_MAX_RETRIES),
+        token_cache: args
+            .token_cache
+            .clone()
+            .or_else(|| cfg.token_cache.as_deref().map(|p| cfg.relative(p))),
     })
 }
 
@@ -323,7 +383,13 @@ mod tests {
     }
 
     fn no_args() -> AppArgs {
-        AppArgs { tenant: None, client_id: None, cloud: None, authority_host: None, config: None }
+        AppArgs {
+            tenant: None,
+            client_id: None,
+            cloud: None,
+            authority_host: None,
+            config: None,
+        }
     }
 
     #[test]
@@ -339,7 +405,10 @@ mod tests {
         .unwrap();
         let app = resolve_app(&no_args(), &c).unwrap();
         assert_eq!(app.tenant, "contoso.onmicrosoft.com");
-        assert_eq!(app.token_endpoint(), "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");
+        assert_eq!(
+            app.token_endpoint(),
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        );
         assert!(c.private_key_file.is_some());
     }
 
@@ -367,6 +436,9 @@ mod tests {
         args.cloud = Some(Cloud::China);
         let app = resolve_app(&args, &c).unwrap();
         assert_eq!(app.tenant, "fabrikam.com");
-        assert_eq!(cloud::base_str(&app.authority), "https://login.chinacloudapi.cn");
+        assert_eq!(
+            cloud::base_str(&app.authority),
+            "https://login.chinacloudapi.cn"
+        );
     }
 }

@@ -24,25 +24,51 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug)]
 pub enum Error {
     /// Bad command-line use: a missing setting, conflicting options (exit 2).
-    Usage { message: String, hint: Option<String> },
+    Usage {
+        message: String,
+        hint: Option<String>,
+    },
     /// A configuration problem outside argv: the `--config` file, an environment value (exit 3).
-    Config { message: String, hint: Option<String> },
+    Config {
+        message: String,
+        hint: Option<String>,
+    },
     /// A certificate, key, PFX or password file that cannot be used (exit 3).
-    Credential { path: Option<PathBuf>, problem: CredentialProblem },
+    Credential {
+        path: Option<PathBuf>,
+        problem: CredentialProblem,
+    },
     /// A local file graphd writes (gen-cert output, token cache) could not be written (exit 3).
-    File { path: PathBuf, action: &'static str, source: io::Error, hint: Option<String> },
+    File {
+        path: PathBuf,
+        action: &'static str,
+        source: io::Error,
+        hint: Option<String>,
+    },
     /// A file graphd refuses to replace (exit 3).
     Exists { path: PathBuf },
     /// The token service answered with an error (exit 4).
     TokenRefused(Box<TokenRefusal>),
     /// The token service answered with something that is not a usable token response (exit 4).
-    TokenResponse { host: String, status: u16, problem: String },
+    TokenResponse {
+        host: String,
+        status: u16,
+        problem: String,
+    },
     /// Microsoft Graph answered with an error (exit 5).
     Graph(Box<GraphFailure>),
     /// A URL whose origin is not the configured Graph origin: the token is not sent there (exit 5).
-    ForeignOrigin { url_host: String, graph_origin: String },
+    ForeignOrigin {
+        url_host: String,
+        graph_origin: String,
+    },
     /// Network, TLS or timeout, after any retries (exit 6).
-    Network { host: String, kind: NetworkKind, detail: String, attempts: u32 },
+    Network {
+        host: String,
+        kind: NetworkKind,
+        detail: String,
+        attempts: u32,
+    },
     /// Writing the result to stdout failed for a reason other than a closed pipe (exit 1).
     Output(io::Error),
     /// A bug or an impossible state (exit 1).
@@ -51,15 +77,24 @@ pub enum Error {
 
 impl Error {
     pub fn usage(message: impl Into<String>, hint: impl Into<Option<String>>) -> Self {
-        Error::Usage { message: message.into(), hint: hint.into() }
+        Error::Usage {
+            message: message.into(),
+            hint: hint.into(),
+        }
     }
 
     pub fn config(message: impl Into<String>, hint: impl Into<Option<String>>) -> Self {
-        Error::Config { message: message.into(), hint: hint.into() }
+        Error::Config {
+            message: message.into(),
+            hint: hint.into(),
+        }
     }
 
     pub fn credential(path: Option<&Path>, problem: CredentialProblem) -> Self {
-        Error::Credential { path: path.map(Path::to_path_buf), problem }
+        Error::Credential {
+            path: path.map(Path::to_path_buf),
+            problem,
+        }
     }
 
     pub fn exit_code(&self) -> u8 {
@@ -112,24 +147,55 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Usage { message, .. } | Error::Config { message, .. } => f.write_str(message),
-            Error::Credential { path: Some(path), problem } => {
+            Error::Credential {
+                path: Some(path),
+                problem,
+            } => {
                 write!(f, "{}: {problem}", path.display())
             }
-            Error::Credential { path: None, problem } => write!(f, "{problem}"),
-            Error::File { path, action, source, .. } => {
-                write!(f, "cannot {action} {}: {}", path.display(), io_reason(source))
+            Error::Credential {
+                path: None,
+                problem,
+            } => write!(f, "{problem}"),
+            Error::File {
+                path,
+                action,
+                source,
+                ..
+            } => {
+                write!(
+                    f,
+                    "cannot {action} {}: {}",
+                    path.display(),
+                    io_reason(source)
+                )
             }
             Error::Exists { path } => write!(f, "{} already exists", path.display()),
             Error::TokenRefused(r) => write!(f, "{r}"),
-            Error::TokenResponse { host, status, problem } => {
-                write!(f, "token service at {host} answered HTTP {status} with {problem}")
+            Error::TokenResponse {
+                host,
+                status,
+                problem,
+            } => {
+                write!(
+                    f,
+                    "token service at {host} answered HTTP {status} with {problem}"
+                )
             }
             Error::Graph(g) => write!(f, "{g}"),
-            Error::ForeignOrigin { url_host, graph_origin } => write!(
+            Error::ForeignOrigin {
+                url_host,
+                graph_origin,
+            } => write!(
                 f,
                 "refusing to send the token to {url_host}: it is not the Graph endpoint {graph_origin}"
             ),
-            Error::Network { host, kind, detail, attempts } => {
+            Error::Network {
+                host,
+                kind,
+                detail,
+                attempts,
+            } => {
                 write!(f, "{} {host}: {detail}", kind.describe())?;
                 if *attempts > 1 {
                     write!(f, " (after {attempts} attempts)")?;
@@ -177,27 +243,51 @@ pub enum CredentialProblem {
     NotRegularFile,
     PermissionDenied,
     Unreadable(String),
-    TooLarge { limit: u64 },
+    TooLarge {
+        limit: u64,
+    },
     Empty,
     NotUtf8Password,
     Unrecognized,
-    TruncatedPem { label: String, line: usize },
-    CorruptPem { label: String, line: usize },
-    UnsupportedPem { label: String, line: usize },
+    TruncatedPem {
+        label: String,
+        line: usize,
+    },
+    CorruptPem {
+        label: String,
+        line: usize,
+    },
+    UnsupportedPem {
+        label: String,
+        line: usize,
+    },
     NoPrivateKey,
     NoCertificate,
     MultipleKeys,
-    KeyMismatch { certificates: usize },
-    NotRsa { kind: String },
-    WeakKey { bits: u32 },
-    Expired { not_after: String },
-    NotYetValid { not_before: String },
+    KeyMismatch {
+        certificates: usize,
+    },
+    NotRsa {
+        kind: String,
+    },
+    WeakKey {
+        bits: u32,
+    },
+    Expired {
+        not_after: String,
+    },
+    NotYetValid {
+        not_before: String,
+    },
     PasswordRequired(Encrypted),
     WrongPassword(Encrypted),
     CorruptPfx,
     LegacyPfxUnsupported,
     BadThumbprint,
-    ThumbprintMismatch { configured: String, actual: String },
+    ThumbprintMismatch {
+        configured: String,
+        actual: String,
+    },
     /// PS256 needs the certificate's SHA-256 thumbprint, which a SHA-1 thumbprint alone cannot give.
     NeedCertificateForPs256,
 }
@@ -274,7 +364,9 @@ impl CredentialProblem {
             NotFound | IsDirectory | NotRegularFile => {
                 "check the path given with --cert, --key or AZURE_CLIENT_CERTIFICATE_PATH"
             }
-            PermissionDenied => "make the file readable by this user, and by nobody else (chmod 600)",
+            PermissionDenied => {
+                "make the file readable by this user, and by nobody else (chmod 600)"
+            }
             Unreadable(_) => "check the path and that the file is readable",
             TooLarge { .. } | Empty | Unrecognized => {
                 "pass a PEM file (key and certificate) or a PFX/PKCS#12 file; `graphd gen-cert` makes one"
@@ -298,14 +390,18 @@ impl CredentialProblem {
             Expired { .. } => {
                 "create a new certificate (graphd gen-cert), upload it to the app registration, and use it"
             }
-            NotYetValid { .. } => "check this machine's clock, or wait until the certificate is valid",
+            NotYetValid { .. } => {
+                "check this machine's clock, or wait until the certificate is valid"
+            }
             PasswordRequired(_) => {
                 "set AZURE_CLIENT_CERTIFICATE_PASSWORD, or use --password-file FILE or --password-stdin"
             }
             WrongPassword(_) => {
                 "check AZURE_CLIENT_CERTIFICATE_PASSWORD, --password-file or --password-stdin (a trailing newline in a file is ignored)"
             }
-            CorruptPfx => "export the PFX again, or convert it to PEM with `openssl pkcs12 -in FILE -nodes`",
+            CorruptPfx => {
+                "export the PFX again, or convert it to PEM with `openssl pkcs12 -in FILE -nodes`"
+            }
             LegacyPfxUnsupported => {
                 "install OpenSSL's legacy provider (ossl-modules/legacy.so), or re-export the PFX with modern encryption"
             }
@@ -347,11 +443,15 @@ impl NetworkKind {
             NetworkKind::Connect => {
                 "check the host, your network and HTTPS_PROXY/NO_PROXY; `graphd demo` works offline"
             }
-            NetworkKind::Timeout => "the service is slow or unreachable; raise --timeout or try again later",
+            NetworkKind::Timeout => {
+                "the service is slow or unreachable; raise --timeout or try again later"
+            }
             NetworkKind::Tls => {
                 "if a TLS-inspecting proxy or the emulator is in the way, trust its CA with --ca-file (GRAPHD_CA_FILE)"
             }
-            NetworkKind::Server => "the service is failing or throttling; try again later or raise --max-retries",
+            NetworkKind::Server => {
+                "the service is failing or throttling; try again later or raise --max-retries"
+            }
             NetworkKind::Other => "check your network and proxy settings",
         }
     }
@@ -426,7 +526,11 @@ pub struct TokenRefusal {
 impl fmt::Display for TokenRefusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let e = &self.entra;
-        write!(f, "token service at {} refused (HTTP {}", self.context.host, self.status)?;
+        write!(
+            f,
+            "token service at {} refused (HTTP {}",
+            self.context.host, self.status
+        )?;
         if !e.error.is_empty() {
             write!(f, ", {}", e.error)?;
         }
@@ -459,7 +563,10 @@ impl TokenRefusal {
                 c.client_id,
                 p.display()
             ),
-            None => format!("az ad app credential reset --id {} --cert @cert.pem --append", c.client_id),
+            None => format!(
+                "az ad app credential reset --id {} --cert @cert.pem --append",
+                c.client_id
+            ),
         };
         let hint = match self.entra.code()? {
             700027 => format!(
@@ -576,7 +683,10 @@ mod tests {
     #[test]
     fn exit_codes_follow_the_contract() {
         assert_eq!(Error::usage("x", None).exit_code(), 2);
-        assert_eq!(Error::credential(None, CredentialProblem::Empty).exit_code(), 3);
+        assert_eq!(
+            Error::credential(None, CredentialProblem::Empty).exit_code(),
+            3
+        );
         let n = Error::Network {
             host: "h".into(),
             kind: NetworkKind::Timeout,

@@ -83,7 +83,9 @@ pub fn encode(
     // Serializing plain structs of strings and numbers cannot fail.
     let header = serde_json::to_vec(header).unwrap_or_default();
     let claims = serde_json::to_vec(claims).unwrap_or_default();
-    let mut out = Zeroizing::new(String::with_capacity((header.len() + claims.len()) * 4 / 3 + 400));
+    let mut out = Zeroizing::new(String::with_capacity(
+        (header.len() + claims.len()) * 4 / 3 + 400,
+    ));
     URL_SAFE_NO_PAD.encode_string(&header, &mut out);
     out.push('.');
     URL_SAFE_NO_PAD.encode_string(&claims, &mut out);
@@ -113,13 +115,23 @@ mod tests {
     fn sign_and_verify_both_algorithms() {
         let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
         for alg in [Alg::PS256, Alg::RS256] {
-            let jws = encode(alg, &key, &serde_json::json!({"alg": alg.as_str()}), &serde_json::json!({"a": 1})).unwrap();
+            let jws = encode(
+                alg,
+                &key,
+                &serde_json::json!({"alg": alg.as_str()}),
+                &serde_json::json!({"a": 1}),
+            )
+            .unwrap();
             let (h, p, s) = split(&jws).unwrap();
             let sig = URL_SAFE_NO_PAD.decode(s).unwrap();
             let input = format!("{h}.{p}");
             assert!(verify(alg, &key, input.as_bytes(), &sig));
             assert!(!verify(alg, &key, b"other", &sig));
-            let other = if alg == Alg::PS256 { Alg::RS256 } else { Alg::PS256 };
+            let other = if alg == Alg::PS256 {
+                Alg::RS256
+            } else {
+                Alg::PS256
+            };
             assert!(!verify(other, &key, input.as_bytes(), &sig));
         }
     }
@@ -129,7 +141,9 @@ mod tests {
         let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
         let mut signer = Signer::new(MessageDigest::sha256(), &key).unwrap();
         signer.set_rsa_padding(Padding::PKCS1_PSS).unwrap();
-        signer.set_rsa_pss_saltlen(RsaPssSaltlen::custom(20)).unwrap();
+        signer
+            .set_rsa_pss_saltlen(RsaPssSaltlen::custom(20))
+            .unwrap();
         signer.set_rsa_mgf1_md(MessageDigest::sha256()).unwrap();
         let sig = signer.sign_oneshot_to_vec(b"x.y").unwrap();
         assert!(!verify(Alg::PS256, &key, b"x.y", &sig));

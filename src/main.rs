@@ -41,7 +41,10 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     let text = e.render().to_string();
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let first = lines.next().unwrap_or("invalid command line");
-    eprintln!("graphd: error: {}", first.strip_prefix("error: ").unwrap_or(first));
+    eprintln!(
+        "graphd: error: {}",
+        first.strip_prefix("error: ").unwrap_or(first)
+    );
     let tip = lines.find_map(|l| l.trim().strip_prefix("tip: "));
     match tip {
         Some(tip) => eprintln!("hint: {tip}"),

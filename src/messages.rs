@@ -58,7 +58,11 @@ pub fn redact_url(url: &url::Url) -> String {
 mod tests {
     #[test]
     fn redacts_queries() {
-        let u = url::Url::parse("https://graph.microsoft.com/v1.0/users?$skiptoken=SECRET").unwrap();
-        assert_eq!(super::redact_url(&u), "https://graph.microsoft.com/v1.0/users?...");
+        let u =
+            url::Url::parse("https://graph.microsoft.com/v1.0/users?$skiptoken=SECRET").unwrap();
+        assert_eq!(
+            super::redact_url(&u),
+            "https://graph.microsoft.com/v1.0/users?..."
+        );
     }
 }

@@ -19,7 +19,9 @@ pub fn line(text: &str) -> Result<()> {
 /// Writes `text` as is to stdout, flushed.
 pub fn text(text: &str) -> Result<()> {
     let mut out = io::stdout().lock();
-    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(Error::Output)
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(Error::Output)
 }
 
 /// Pretty JSON and a newline.

@@ -48,17 +48,26 @@ impl PasswordSource {
         } else {
             Origin::Nothing
         };
-        PasswordSource { origin, value: None }
+        PasswordSource {
+            origin,
+            value: None,
+        }
     }
 
     /// A source that holds this password (the emulator, tests, gen-cert's second use).
     pub fn fixed(password: Password) -> Self {
-        PasswordSource { origin: Origin::Nothing, value: Some(password) }
+        PasswordSource {
+            origin: Origin::Nothing,
+            value: Some(password),
+        }
     }
 
     /// No password at all: encrypted files fail with "no password was given".
     pub fn none() -> Self {
-        PasswordSource { origin: Origin::Nothing, value: None }
+        PasswordSource {
+            origin: Origin::Nothing,
+            value: None,
+        }
     }
 
     /// Whether a password was supplied without prompting (file, stdin, environment).
@@ -83,7 +92,9 @@ impl PasswordSource {
                 std::io::stdin()
                     .take(MAX_PASSWORD_FILE)
                     .read_to_end(&mut bytes)
-                    .map_err(|e| Error::config(format!("cannot read the password from stdin: {e}"), None))?;
+                    .map_err(|e| {
+                        Error::config(format!("cannot read the password from stdin: {e}"), None)
+                    })?;
                 Some(to_password(&bytes, None)?)
             }
             Origin::Env => {
@@ -95,7 +106,12 @@ impl PasswordSource {
                 let prompt = format!("Password for the {what} {}: ", path.display());
                 let typed = rpassword::prompt_password(prompt)
                     .map(Zeroizing::new)
-                    .map_err(|e| Error::config(format!("cannot read the password from the terminal: {e}"), None))?;
+                    .map_err(|e| {
+                        Error::config(
+                            format!("cannot read the password from the terminal: {e}"),
+                            None,
+                        )
+                    })?;
                 Some(to_password(typed.as_bytes(), None)?)
             }
         };
@@ -127,7 +143,10 @@ mod tests {
     fn strips_one_trailing_newline_only() {
         assert_eq!(to_password(b"pw\n", None).unwrap().expose_secret(), "pw");
         assert_eq!(to_password(b"pw\r\n", None).unwrap().expose_secret(), "pw");
-        assert_eq!(to_password(b"pw\n\n", None).unwrap().expose_secret(), "pw\n");
+        assert_eq!(
+            to_password(b"pw\n\n", None).unwrap().expose_secret(),
+            "pw\n"
+        );
         assert_eq!(to_password(b" pw ", None).unwrap().expose_secret(), " pw ");
         assert!(to_password(b"p\0w", None).is_err());
         assert!(to_password(&[0xff, 0xfe], None).is_err());
@@ -140,9 +159,16 @@ mod tests {
         std::fs::write(&f, "secret\n").unwrap();
         let mut src = PasswordSource::new(Some(f.clone()), false);
         assert!(src.supplied());
-        let p = src.get(Encrypted::Pfx, Path::new("x.pfx")).unwrap().unwrap();
+        let p = src
+            .get(Encrypted::Pfx, Path::new("x.pfx"))
+            .unwrap()
+            .unwrap();
         assert_eq!(p.expose_secret(), "secret");
         std::fs::remove_file(&f).unwrap();
-        assert!(src.get(Encrypted::Pfx, Path::new("x.pfx")).unwrap().is_some());
+        assert!(
+            src.get(Encrypted::Pfx, Path::new("x.pfx"))
+                .unwrap()
+                .is_some()
+        );
     }
 }

@@ -23,7 +23,9 @@ pub fn run(cli: Cli) -> Result<()> {
             clap_complete::generate(shell, &mut Cli::command(), "graphd", &mut out);
             crate::output::text(&String::from_utf8_lossy(&out))
         }
-        _ => Err(Error::Internal("this command is not implemented yet".into())),
+        _ => Err(Error::Internal(
+            "this command is not implemented yet".into(),
+        )),
     }
 }
 
@@ -46,7 +48,13 @@ impl Signer {
         let (source, mut passwords) = config::resolve_credential(cred, &config)?;
         let credential = load_credential(&source, &mut passwords)?;
         let alg = choose_alg(signing.alg, &credential)?;
-        Ok(Signer { app, credential, alg, send_x5c: signing.send_x5c, config })
+        Ok(Signer {
+            app,
+            credential,
+            alg,
+            send_x5c: signing.send_x5c,
+            config,
+        })
     }
 
     /// A fresh assertion for this app's token endpoint.

@@ -51,7 +51,11 @@ pub struct Material {
 }
 
 /// Reads one credential file (PEM, PFX, DER certificate or DER key) into `material`.
-pub fn read_into(path: &Path, passwords: &mut PasswordSource, material: &mut Material) -> Result<()> {
+pub fn read_into(
+    path: &Path,
+    passwords: &mut PasswordSource,
+    material: &mut Material,
+) -> Result<()> {
     let data = read_limited(path, MAX_CREDENTIAL_FILE)?;
     let keys_before = material.keys.len();
     if pem::looks_like_pem(&data) {
@@ -63,7 +67,10 @@ pub fn read_into(path: &Path, passwords: &mut PasswordSource, material: &mut Mat
     } else if let Ok(key) = PKey::private_key_from_der(&data) {
         material.keys.push(key);
     } else {
-        return Err(Error::credential(Some(path), CredentialProblem::Unrecognized));
+        return Err(Error::credential(
+            Some(path),
+            CredentialProblem::Unrecognized,
+        ));
     }
     if material.keys.len() > keys_before && material.key_path.is_none() {
         material.key_path = Some(path.to_path_buf());
@@ -72,7 +79,10 @@ pub fn read_into(path: &Path, passwords: &mut PasswordSource, material: &mut Mat
 }
 
 /// Reads the files named by `source`.
-pub fn read_material(source: &CredentialSource, passwords: &mut PasswordSource) -> Result<Material> {
+pub fn read_material(
+    source: &CredentialSource,
+    passwords: &mut PasswordSource,
+) -> Result<Material> {
     let mut material = Material::default();
     read_into(&source.cert, passwords, &mut material)?;
     if let Some(key) = &source.key {
@@ -108,7 +118,10 @@ impl Thumbprints {
     pub fn of_der(der: &[u8]) -> Result<Self> {
         let sha1 = hash(MessageDigest::sha1(), der).map_err(openssl_bug)?;
         let sha256 = hash(MessageDigest::sha256(), der).map_err(openssl_bug)?;
-        let mut out = Thumbprints { sha1: [0; 20], sha256: Some([0; 32]) };
+        let mut out = Thumbprints {
+            sha1: [0; 20],
+            sha256: Some([0; 32]),
+        };
         out.sha1.copy_from_slice(&sha1);
         if let Some(s) = out.sha256.as_mut() {
             s.copy_from_slice(&sha256);
@@ -123,7 +136,10 @@ impl Thumbprints {
     /// Parses a SHA-1 thumbprint as the portal or PowerShell shows it (hex, any case,
     /// optional `:` or spaces).
     pub fn from_sha1_hex(text: &str) -> Option<Self> {
-        let hex: String = text.chars().filter(|c| !matches!(c, ':' | ' ' | '-')).collect();
+        let hex: String = text
+            .chars()
+            .filter(|c| !matches!(c, ':' | ' ' | '-'))
+            .collect();
         if hex.len() != 40 {
             return None;
         }
@@ -180,10 +196,12 @@ impl Credential {
         };
         check_key(&key).map_err(key_fail)?;
         let configured = match &source.thumbprint {
-            Some(t) => Some(
-                Thumbprints::from_sha1_hex(t)
-                    .ok_or_else(|| Error::config("the configured thumbprint is not 40 hex digits (a SHA-1 thumbprint)", CredentialProblem::BadThumbprint.hint()))?,
-            ),
+            Some(t) => Some(Thumbprints::from_sha1_hex(t).ok_or_else(|| {
+                Error::config(
+                    "the configured thumbprint is not 40 hex digits (a SHA-1 thumbprint)",
+                    CredentialProblem::BadThumbprint.hint(),
+                )
+            })?),
             None => None,
         };
         if m.certs.is_empty() {
@@ -200,8 +218,11 @@ impl Credential {
                 None => Err(key_fail(CredentialProblem::NoCertificate)),
             };
         }
-        let leaf = find_leaf(&key, &m.certs)
-            .ok_or_else(|| cert_fail(CredentialProblem::KeyMismatch { certificates: m.certs.len() }))?;
+        let leaf = find_leaf(&key, &m.certs).ok_or_else(|| {
+            cert_fail(CredentialProblem::KeyMismatch {
+                certificates: m.certs.len(),
+            })
+        })?;
         let chain = order_chain(m.certs, leaf);
         let thumbprints = Thumbprints::of_cert(&chain[0])?;
         if let Some(c) = configured {
@@ -216,10 +237,14 @@ impl Credential {
         let not_before = clock::asn1_to_unix(chain[0].not_before());
         let not_after = clock::asn1_to_unix(chain[0].not_after());
         if let Some(nb) = not_before.filter(|nb| *nb > now) {
-            return Err(cert_fail(CredentialProblem::NotYetValid { not_before: clock::rfc3339(nb) }));
+            return Err(cert_fail(CredentialProblem::NotYetValid {
+                not_before: clock::rfc3339(nb),
+            }));
         }
         if let Some(na) = not_after.filter(|na| *na < now) {
-            return Err(cert_fail(CredentialProblem::Expired { not_after: clock::rfc3339(na) }));
+            return Err(cert_fail(CredentialProblem::Expired {
+                not_after: clock::rfc3339(na),
+            }));
         }
         let mut warnings = Vec::new();
         if let Some(na) = not_after.filter(|na| *na - now < EXPIRY_WARNING_DAYS * 86_400) {
@@ -230,7 +255,14 @@ impl Credential {
                 (na - now) / 86_400
             ));
         }
-        Ok(Credential { key, chain, thumbprints, path: source.cert.clone(), not_after, warnings })
+        Ok(Credential {
+            key,
+            chain,
+            thumbprints,
+            path: source.cert.clone(),
+            not_after,
+            warnings,
+        })
     }
 
     /// The private key.
@@ -274,7 +306,12 @@ impl Credential {
 impl fmt::Debug for Credential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credential")
-            .field("subject", &self.certificate().map(|c| report::name_to_string(c.subject_name())))
+            .field(
+                "subject",
+                &self
+                    .certificate()
+                    .map(|c| report::name_to_string(c.subject_name())),
+            )
             .field("thumbprint", &self.thumbprints.sha1_hex())
             .field("not_after", &self.not_after.map(clock::rfc3339))
             .finish_non_exhaustive()
@@ -284,7 +321,9 @@ impl fmt::Debug for Credential {
 /// RSA, at least 2048 bits.
 pub fn check_key(key: &PKeyRef<Private>) -> Result<(), CredentialProblem> {
     if key.id() != Id::RSA {
-        return Err(CredentialProblem::NotRsa { kind: key_kind(key.id()) });
+        return Err(CredentialProblem::NotRsa {
+            kind: key_kind(key.id()),
+        });
     }
     if key.bits() < MIN_RSA_BITS {
         return Err(CredentialProblem::WeakKey { bits: key.bits() });
@@ -322,7 +361,9 @@ fn order_chain(mut certs: Vec<X509>, leaf: usize) -> Vec<X509> {
     loop {
         let last = chain.last().expect("chain starts with the leaf");
         let issuer = certs.iter().position(|c| {
-            last.issuer_name().try_cmp(c.subject_name()).is_ok_and(|o| o.is_eq())
+            last.issuer_name()
+                .try_cmp(c.subject_name())
+                .is_ok_and(|o| o.is_eq())
                 && c.to_der().ok() != last.to_der().ok()
         });
         match issuer {
@@ -340,10 +381,12 @@ pub fn certificates_from_pem(data: &[u8]) -> Result<Vec<X509>, CredentialProblem
     for block in pem::blocks(data)? {
         if matches!(block.label.as_str(), "CERTIFICATE" | "X509 CERTIFICATE") {
             let der = block.der()?;
-            out.push(X509::from_der(&der).map_err(|_| CredentialProblem::CorruptPem {
-                label: block.label.clone(),
-                line: block.line,
-            })?);
+            out.push(
+                X509::from_der(&der).map_err(|_| CredentialProblem::CorruptPem {
+                    label: block.label.clone(),
+                    line: block.line,
+                })?,
+            );
         }
     }
     Ok(out)
@@ -361,7 +404,11 @@ mod tests {
     fn thumbprint_encodings() {
         let t = Thumbprints::of_der(b"not really a certificate").unwrap();
         assert_eq!(t.sha1_hex().len(), 40);
-        assert!(t.sha1_hex().chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()));
+        assert!(
+            t.sha1_hex()
+                .chars()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        );
         assert_eq!(t.x5t().len(), 27);
         assert_eq!(t.x5t_s256().unwrap().len(), 43);
         assert!(!t.x5t().contains('='));
@@ -369,7 +416,10 @@ mod tests {
         assert_eq!(back.sha1, t.sha1);
         assert_eq!(back.x5t_s256(), None);
         let colons: Vec<String> = t.sha1.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(Thumbprints::from_sha1_hex(&colons.join(":")).unwrap().sha1, t.sha1);
+        assert_eq!(
+            Thumbprints::from_sha1_hex(&colons.join(":")).unwrap().sha1,
+            t.sha1
+        );
         assert!(Thumbprints::from_sha1_hex("ABC").is_none());
         assert!(Thumbprints::from_sha1_hex(&"G".repeat(40)).is_none());
     }

@@ -46,7 +46,10 @@ impl Block<'_> {
     }
 
     fn corrupt(&self) -> CredentialProblem {
-        CredentialProblem::CorruptPem { label: self.label.clone(), line: self.line }
+        CredentialProblem::CorruptPem {
+            label: self.label.clone(),
+            line: self.line,
+        }
     }
 }
 
@@ -122,35 +125,50 @@ pub fn decode(
     let fail = |problem| Error::credential(Some(path), problem);
     for block in blocks(data).map_err(fail)? {
         let unsupported = || {
-            fail(CredentialProblem::UnsupportedPem { label: block.label.clone(), line: block.line })
+            fail(CredentialProblem::UnsupportedPem {
+                label: block.label.clone(),
+                line: block.line,
+            })
         };
         let corrupt = || fail(block.corrupt());
         match block.label.as_str() {
             "CERTIFICATE" | "X509 CERTIFICATE" => {
                 let der = block.der().map_err(fail)?;
-                material.certs.push(X509::from_der(&der).map_err(|_| corrupt())?);
+                material
+                    .certs
+                    .push(X509::from_der(&der).map_err(|_| corrupt())?);
             }
             "TRUSTED CERTIFICATE" => {
-                material.certs.push(X509::from_pem(block.text).map_err(|_| corrupt())?);
+                material
+                    .certs
+                    .push(X509::from_pem(block.text).map_err(|_| corrupt())?);
             }
             "PRIVATE KEY" => {
                 let der = block.der().map_err(fail)?;
-                material.keys.push(PKey::private_key_from_pkcs8(&der).map_err(|_| corrupt())?);
+                material
+                    .keys
+                    .push(PKey::private_key_from_pkcs8(&der).map_err(|_| corrupt())?);
             }
             "RSA PRIVATE KEY" if block.has_headers => {
-                material.keys.push(legacy_encrypted(&block, path, passwords)?);
+                material
+                    .keys
+                    .push(legacy_encrypted(&block, path, passwords)?);
             }
             "RSA PRIVATE KEY" => {
                 let der = block.der().map_err(fail)?;
                 let rsa = Rsa::private_key_from_der(&der).map_err(|_| corrupt())?;
-                material.keys.push(PKey::from_rsa(rsa).map_err(|_| corrupt())?);
+                material
+                    .keys
+                    .push(PKey::from_rsa(rsa).map_err(|_| corrupt())?);
             }
             "ENCRYPTED PRIVATE KEY" => {
                 let der = block.der().map_err(fail)?;
                 material.keys.push(encrypted_pkcs8(&der, path, passwords)?);
             }
             "EC PRIVATE KEY" => return Err(fail(CredentialProblem::NotRsa { kind: "EC".into() })),
-            "DSA PRIVATE KEY" => return Err(fail(CredentialProblem::NotRsa { kind: "DSA".into() })),
+            "DSA PRIVATE KEY" => {
+                return Err(fail(CredentialProblem::NotRsa { kind: "DSA".into() }));
+            }
             "OPENSSH PRIVATE KEY" | "SSH2 ENCRYPTED PRIVATE KEY" => return Err(unsupported()),
             // Parameters, public keys, CSRs, CRLs: not needed, not harmful.
             _ => {}
@@ -160,14 +178,22 @@ pub fn decode(
 }
 
 /// `BEGIN ENCRYPTED PRIVATE KEY` (PKCS#8 with PBES2 or PBES1).
-fn encrypted_pkcs8(der: &[u8], path: &Path, passwords: &mut PasswordSource) -> Result<PKey<Private>> {
+fn encrypted_pkcs8(
+    der: &[u8],
+    path: &Path,
+    passwords: &mut PasswordSource,
+) -> Result<PKey<Private>> {
     with_password(Encrypted::Key, path, passwords, |pw| {
         PKey::private_key_from_pkcs8_passphrase(der, pw.as_bytes()).ok()
     })
 }
 
 /// `BEGIN RSA PRIVATE KEY` with `Proc-Type: 4,ENCRYPTED` (OpenSSL 1.x `genrsa -aes256`).
-fn legacy_encrypted(block: &Block<'_>, path: &Path, passwords: &mut PasswordSource) -> Result<PKey<Private>> {
+fn legacy_encrypted(
+    block: &Block<'_>,
+    path: &Path,
+    passwords: &mut PasswordSource,
+) -> Result<PKey<Private>> {
     with_password(Encrypted::Key, path, passwords, |pw| {
         PKey::private_key_from_pem_passphrase(block.text, pw.as_bytes()).ok()
     })
@@ -186,10 +212,19 @@ pub(super) fn with_password<T>(
         }
     }
     match passwords.get(what, path)? {
-        None => Err(Error::credential(Some(path), CredentialProblem::PasswordRequired(what))),
+        None => Err(Error::credential(
+            Some(path),
+            CredentialProblem::PasswordRequired(what),
+        )),
         // A password set for every job (the environment) may meet a file that has none.
         Some(pw) => attempt(pw.expose_secret())
-            .or_else(|| if pw.expose_secret().is_empty() { None } else { attempt("") })
+            .or_else(|| {
+                if pw.expose_secret().is_empty() {
+                    None
+                } else {
+                    attempt("")
+                }
+            })
             .ok_or_else(|| Error::credential(Some(path), CredentialProblem::WrongPassword(what))),
     }
 }
@@ -213,12 +248,34 @@ mod tests {
 
     #[test]
     fn truncated_and_corrupt_blocks_are_named() {
-        let e = blocks(b"x\n-----BEGIN CERTIFICATE-----\nQUJD\n").err().unwrap();
-        assert_eq!(e, CredentialProblem::TruncatedPem { label: "CERTIFICATE".into(), line: 2 });
-        let e = blocks(b"-----BEGIN A-----\n-----BEGIN B-----\n-----END B-----\n").err().unwrap();
-        assert_eq!(e, CredentialProblem::TruncatedPem { label: "A".into(), line: 1 });
+        let e = blocks(b"x\n-----BEGIN CERTIFICATE-----\nQUJD\n")
+            .err()
+            .unwrap();
+        assert_eq!(
+            e,
+            CredentialProblem::TruncatedPem {
+                label: "CERTIFICATE".into(),
+                line: 2
+            }
+        );
+        let e = blocks(b"-----BEGIN A-----\n-----BEGIN B-----\n-----END B-----\n")
+            .err()
+            .unwrap();
+        assert_eq!(
+            e,
+            CredentialProblem::TruncatedPem {
+                label: "A".into(),
+                line: 1
+            }
+        );
         let b = blocks(b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----").unwrap();
-        assert_eq!(b[0].der().err().unwrap(), CredentialProblem::CorruptPem { label: "CERTIFICATE".into(), line: 1 });
+        assert_eq!(
+            b[0].der().err().unwrap(),
+            CredentialProblem::CorruptPem {
+                label: "CERTIFICATE".into(),
+                line: 1
+            }
+        );
     }
 
     #[test]

@@ -24,14 +24,16 @@ pub fn parse(der: &[u8]) -> Option<Pkcs12> {
 /// it lives as long as the process. Returns whether it is available.
 pub fn ensure_legacy_provider() -> bool {
     static LOADED: OnceLock<bool> = OnceLock::new();
-    *LOADED.get_or_init(|| match openssl::provider::Provider::try_load(None, "legacy", true) {
-        Ok(provider) => {
-            // Dropping would unload it; keep it for the life of the process.
-            std::mem::forget(provider);
-            true
-        }
-        Err(_) => false,
-    })
+    *LOADED.get_or_init(
+        || match openssl::provider::Provider::try_load(None, "legacy", true) {
+            Ok(provider) => {
+                // Dropping would unload it; keep it for the life of the process.
+                std::mem::forget(provider);
+                true
+            }
+            Err(_) => false,
+        },
+    )
 }
 
 /// Decrypts a PFX into `material`.
@@ -74,9 +76,10 @@ pub fn decode(
 }
 
 fn is_mac_failure(e: &ErrorStack) -> bool {
-    e.errors()
-        .iter()
-        .any(|err| err.reason().is_some_and(|r| r.contains("mac verify failure")))
+    e.errors().iter().any(|err| {
+        err.reason()
+            .is_some_and(|r| r.contains("mac verify failure"))
+    })
 }
 
 fn mentions_unsupported(e: &ErrorStack) -> bool {

@@ -66,18 +66,30 @@ mod tests {
     fn refuses_each_unusable_file() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("missing.pem");
-        assert_eq!(problem(read_limited(&missing, 10)), CredentialProblem::NotFound);
-        assert_eq!(problem(read_limited(dir.path(), 10)), CredentialProblem::IsDirectory);
+        assert_eq!(
+            problem(read_limited(&missing, 10)),
+            CredentialProblem::NotFound
+        );
+        assert_eq!(
+            problem(read_limited(dir.path(), 10)),
+            CredentialProblem::IsDirectory
+        );
         let empty = dir.path().join("empty.pem");
         std::fs::write(&empty, b"").unwrap();
         assert_eq!(problem(read_limited(&empty, 10)), CredentialProblem::Empty);
         let big = dir.path().join("big.pem");
         std::fs::write(&big, [b'x'; 11]).unwrap();
-        assert_eq!(problem(read_limited(&big, 10)), CredentialProblem::TooLarge { limit: 10 });
+        assert_eq!(
+            problem(read_limited(&big, 10)),
+            CredentialProblem::TooLarge { limit: 10 }
+        );
         std::fs::write(&big, [b'x'; 10]).unwrap();
         assert_eq!(read_limited(&big, 10).unwrap().len(), 10);
         let lo = dir.path().join("loop");
         std::os::unix::fs::symlink(&lo, &lo).unwrap();
-        assert!(matches!(problem(read_limited(&lo, 10)), CredentialProblem::Unreadable(_)));
+        assert!(matches!(
+            problem(read_limited(&lo, 10)),
+            CredentialProblem::Unreadable(_)
+        ));
     }
 }

@@ -78,7 +78,13 @@ impl CertReport {
             not_after: clock::rfc3339(not_after),
             status,
             days_left: (not_after - now).div_euclid(86_400),
-            signature_algorithm: cert.signature_algorithm().object().nid().long_name().unwrap_or("unknown").to_string(),
+            signature_algorithm: cert
+                .signature_algorithm()
+                .object()
+                .nid()
+                .long_name()
+                .unwrap_or("unknown")
+                .to_string(),
             key_type,
             key_bits,
             private_key: key.is_some(),
@@ -112,7 +118,10 @@ impl CertReport {
             ("signature", self.signature_algorithm.clone()),
             ("key", format!("{} {} bits", self.key_type, self.key_bits)),
             ("key matches", key_match.to_string()),
-            ("thumbprint", format!("{} (SHA-1, as the Azure portal shows it)", self.thumbprint)),
+            (
+                "thumbprint",
+                format!("{} (SHA-1, as the Azure portal shows it)", self.thumbprint),
+            ),
             ("x5t", self.x5t.clone()),
             ("x5t#S256", self.x5t_s256.clone()),
             ("chain", format!("{} certificate(s)", self.chain_length)),

@@ -65,13 +65,20 @@ impl Pair {
         let days = days.to_string();
         openssl(
             dir,
-            &["req", "-x509", "-newkey", &newkey, "-nodes", "-keyout", &key, "-out", &cert, "-days", &days, "-subj", &subj],
+            &[
+                "req", "-x509", "-newkey", &newkey, "-nodes", "-keyout", &key, "-out", &cert,
+                "-days", &days, "-subj", &subj,
+            ],
         );
         let combined = dir.join(format!("{name}.pem"));
         let mut both = std::fs::read(dir.join(&key)).unwrap();
         both.extend(std::fs::read(dir.join(&cert)).unwrap());
         std::fs::write(&combined, both).unwrap();
-        Pair { key: dir.join(key), cert: dir.join(cert), combined }
+        Pair {
+            key: dir.join(key),
+            cert: dir.join(cert),
+            combined,
+        }
     }
 
     /// One 2048-bit pair shared by every test in the process (key generation is slow).
