@@ -83,10 +83,22 @@ impl PasswordSource {
         }
         let value = match &self.origin {
             Origin::Nothing => return Ok(None),
-            Origin::File(file) => {
-                let bytes = read_limited(file, MAX_PASSWORD_FILE)?;
-                Some(to_password(&bytes, Some(file))?)
-            }
+            Origin::File(file) => match read_limited(file, MAX_PASSWORD_FILE) {
+                Ok(bytes) => Some(to_password(&bytes, Some(file))?),
+                // `: > pw.txt` is how one writes down an empty password.
+                Err(Error::Credential {
+                    problem: CredentialProblem::Empty,
+                    ..
+                }) => Some(Password::new(String::new())),
+                // Said as a password-file problem, so the hint names --password-file.
+                Err(Error::Credential { problem, .. }) => {
+                    return Err(Error::credential(
+                        Some(file),
+                        CredentialProblem::PasswordFile(Box::new(problem)),
+                    ));
+                }
+                Err(other) => return Err(other),
+            },
             Origin::Stdin => {
                 let mut bytes = Zeroizing::new(Vec::new());
                 std::io::stdin()
@@ -150,6 +162,33 @@ mod tests {
         assert_eq!(to_password(b" pw ", None).unwrap().expose_secret(), " pw ");
         assert!(to_password(b"p\0w", None).is_err());
         assert!(to_password(&[0xff, 0xfe], None).is_err());
+    }
+
+    #[test]
+    fn password_file_problems_are_said_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing");
+        let mut src = PasswordSource::new(Some(missing.clone()), false);
+        let e = src.get(Encrypted::Pfx, Path::new("x.pfx")).unwrap_err();
+        match &e {
+            Error::Credential { path, problem } => {
+                assert_eq!(path.as_deref(), Some(missing.as_path()));
+                assert_eq!(
+                    problem,
+                    &CredentialProblem::PasswordFile(Box::new(CredentialProblem::NotFound))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(e.hint().unwrap().contains("--password-file"));
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, "").unwrap();
+        let mut src = PasswordSource::new(Some(empty), false);
+        let p = src
+            .get(Encrypted::Pfx, Path::new("x.pfx"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.expose_secret(), "");
     }
 
     #[test]

@@ -58,6 +58,7 @@ pub fn read_into(
 ) -> Result<()> {
     let data = read_limited(path, MAX_CREDENTIAL_FILE)?;
     let keys_before = material.keys.len();
+    let certs_before = material.certs.len();
     if pem::looks_like_pem(&data) {
         pem::decode(&data, path, passwords, material)?;
     } else if let Some(p12) = pfx::parse(&data) {
@@ -70,6 +71,13 @@ pub fn read_into(
         return Err(Error::credential(
             Some(path),
             CredentialProblem::Unrecognized,
+        ));
+    }
+    if material.keys.len() == keys_before && material.certs.len() == certs_before {
+        // A CSR, a public key, parameters: PEM, but nothing graphd can use.
+        return Err(Error::credential(
+            Some(path),
+            CredentialProblem::NothingUsable,
         ));
     }
     if material.keys.len() > keys_before && material.key_path.is_none() {
@@ -181,18 +189,24 @@ pub struct Credential {
 impl Credential {
     /// Applies Entra's rules to what was read.
     pub fn from_material(mut m: Material, source: &CredentialSource) -> Result<Self> {
-        let key_path = m.key_path.clone().unwrap_or_else(|| source.cert.clone());
+        // The file a key problem is blamed on: where the key was found, else where the user
+        // said it would be (--key), else the one file given.
+        let key_path = m
+            .key_path
+            .clone()
+            .or_else(|| source.key.clone())
+            .unwrap_or_else(|| source.cert.clone());
         let key_fail = |p| Error::credential(Some(&key_path), p);
         let cert_fail = |p| Error::credential(Some(&source.cert), p);
         if m.keys.len() > 1 {
             return Err(key_fail(CredentialProblem::MultipleKeys));
         }
         let Some(key) = m.keys.pop() else {
-            return Err(cert_fail(if m.certs.is_empty() {
-                CredentialProblem::Unrecognized
+            return Err(if m.certs.is_empty() {
+                cert_fail(CredentialProblem::NothingUsable)
             } else {
-                CredentialProblem::NoPrivateKey
-            }));
+                key_fail(CredentialProblem::NoPrivateKey)
+            });
         };
         check_key(&key).map_err(key_fail)?;
         let configured = match &source.thumbprint {
