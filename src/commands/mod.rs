@@ -36,6 +36,10 @@ pub(crate) struct Signer {
     pub alg: Alg,
     pub send_x5c: bool,
     /// The `--config` file, for the settings later steps resolve (network, Graph).
+    #[allow(
+        dead_code,
+        reason = "read by the token and Graph commands, built on other branches"
+    )]
     pub config: ConfigFile,
 }
 
