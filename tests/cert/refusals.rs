@@ -1,0 +1,421 @@
+//! Every file graphd must refuse: one `graphd: error: <path>: <problem>` line, a hint, exit
+//! code 3, no panic; `graphd cert` still prints its report when there is a certificate, and
+//! `graphd assertion` refuses the same file the same way with nothing on stdout.
+
+use std::path::{Path, PathBuf};
+
+use super::{Case, Pw, case, with_credential};
+use crate::support::fixtures::{PASSWORD, WRONG_PASSWORD, fixtures};
+use crate::support::outcome::{Outcome, run};
+use crate::support::{CLIENT_ID, TENANT, graphd};
+
+/// Runs `graphd cert --json` and `graphd assertion` on `c`; both must refuse with `problem`
+/// naming `blamed` (a fixture name, default the `--cert` file). Returns the cert outcome.
+fn refused(c: &Case, blamed: Option<&str>, problem: &str) -> Outcome {
+    let fx = fixtures();
+    let path = fx.path(blamed.unwrap_or(c.cert));
+    let mut cert = graphd();
+    cert.args(["cert", "--json"]);
+    with_credential(&mut cert, c);
+    let out = run(&mut cert);
+    out.refused(3, Some(&path), problem);
+    out.stdout_empty_or_report();
+
+    let mut assertion = graphd();
+    assertion.args(["assertion", "--tenant", TENANT, "--client-id", CLIENT_ID]);
+    with_credential(&mut assertion, c);
+    let signed = run(&mut assertion);
+    let line = signed.refused(3, Some(&path), problem);
+    assert_eq!(
+        signed.stdout, "",
+        "{}: no assertion for a refused credential",
+        c.what
+    );
+    assert_eq!(
+        line,
+        out.stderr.lines().next().unwrap(),
+        "{}: same error from cert and assertion",
+        c.what
+    );
+    out
+}
+
+#[test]
+fn non_rsa_keys_are_refused_with_the_report_shown() {
+    for (file, kind) in [
+        ("ec.pem", "EC"),
+        ("ec-sec1.pem", "EC"),
+        ("ed25519.pem", "Ed25519"),
+    ] {
+        let out = refused(
+            &case(file, file, None, Pw::None),
+            None,
+            &format!("the key is {kind}; Entra ID accepts only RSA"),
+        );
+        let r = out.json();
+        assert_eq!(r["key_type"], kind, "{file}");
+        assert_eq!(r["key_match"], true, "{file}");
+    }
+    // The key alone, in the EC-specific (SEC1) and generic (PKCS#8) encodings.
+    for key in ["ec.key", "ec.sec1.key"] {
+        let out = refused(
+            &case(key, "ec.crt", Some(key), Pw::None),
+            Some(key),
+            "the key is EC",
+        );
+        out.stdout_empty_or_report();
+    }
+}
+
+#[test]
+fn weak_rsa_is_refused() {
+    let out = refused(
+        &case("rsa1024", "rsa1024.pem", None, Pw::None),
+        None,
+        "the RSA key has 1024 bits",
+    );
+    assert!(out.stderr.contains("AADSTS50032"), "{}", out.stderr);
+    assert_eq!(out.json()["key_bits"], 1024);
+}
+
+#[test]
+fn key_and_certificate_that_do_not_match_are_refused() {
+    let out = refused(
+        &case("mismatch", "mismatch.pem", None, Pw::None),
+        None,
+        "does not match the certificate",
+    );
+    assert_eq!(out.json()["key_match"], false);
+    let out = refused(
+        &case("mismatch chain", "mismatch-chain.pem", None, Pw::None),
+        None,
+        "matches none of the 3 certificates",
+    );
+    assert_eq!(out.json()["chain_length"], 3);
+    refused(
+        &case("separate files", "leaf.crt", Some("other.key"), Pw::None),
+        None,
+        "does not match",
+    );
+}
+
+#[test]
+fn certificates_outside_their_validity_are_refused() {
+    let out = refused(
+        &case("expired", "expired.pem", None, Pw::None),
+        None,
+        "the certificate expired on 2021-01-01T00:00:00Z",
+    );
+    assert_eq!(out.json()["status"], "expired");
+    let out = refused(
+        &case("future", "future.pem", None, Pw::None),
+        None,
+        "the certificate is not valid before 2099-01-01T00:00:00Z",
+    );
+    assert_eq!(out.json()["status"], "not yet valid");
+}
+
+#[test]
+fn wrong_and_missing_passwords_are_refused() {
+    let wrong = "wrong password for the";
+    let missing = "is password-protected and no password was given";
+    for file in ["enc-pkcs8-combined.pem", "legacy-enc-combined.pem"] {
+        refused(
+            &case(file, file, None, Pw::Env(WRONG_PASSWORD)),
+            None,
+            &format!("{wrong} encrypted private key"),
+        );
+        refused(
+            &case(file, file, None, Pw::Stdin(WRONG_PASSWORD)),
+            None,
+            wrong,
+        );
+        // stdin is not a terminal in tests: with no password given, no prompt is possible.
+        refused(&case(file, file, None, Pw::None), None, missing);
+    }
+    for file in ["default.pfx", "legacy.pfx", "chain.pfx"] {
+        refused(
+            &case(file, file, None, Pw::Env(WRONG_PASSWORD)),
+            None,
+            &format!("{wrong} PFX (PKCS#12) file"),
+        );
+        refused(&case(file, file, None, Pw::None), None, missing);
+    }
+    // The error blames the key file when the encrypted key is a file of its own.
+    refused(
+        &case(
+            "--key",
+            "leaf.crt",
+            Some("leaf.enc.key"),
+            Pw::Env(WRONG_PASSWORD),
+        ),
+        Some("leaf.enc.key"),
+        wrong,
+    );
+    refused(
+        &case("--key", "leaf.crt", Some("leaf.legacy-enc.key"), Pw::None),
+        Some("leaf.legacy-enc.key"),
+        missing,
+    );
+    // The right password for another file is still wrong.
+    let fx = fixtures();
+    let mut cmd = graphd();
+    cmd.args(["cert", "--cert"]).arg(fx.path("default.pfx"));
+    cmd.arg("--password-file")
+        .arg(fx.path("wrong-password.txt"));
+    run(&mut cmd).refused(3, Some(&fx.path("default.pfx")), wrong);
+    assert_ne!(PASSWORD, WRONG_PASSWORD);
+}
+
+#[test]
+fn certificate_without_key_and_key_without_certificate_are_refused() {
+    let out = refused(
+        &case("cert only", "leaf.crt", None, Pw::None),
+        None,
+        "holds a certificate but no private key",
+    );
+    assert_eq!(out.json()["private_key"], false);
+    refused(
+        &case("DER cert only", "leaf.crt.der", None, Pw::None),
+        None,
+        "no private key",
+    );
+    let out = refused(
+        &case("key only", "leaf.key", None, Pw::None),
+        None,
+        "holds a private key but no certificate",
+    );
+    assert_eq!(out.stdout, "", "no certificate, nothing to report");
+    refused(
+        &case("DER key only", "leaf.key.der", None, Pw::None),
+        None,
+        "no certificate",
+    );
+    refused(
+        &case("PKCS#1 key only", "leaf.pkcs1.key", None, Pw::None),
+        None,
+        "no certificate",
+    );
+    // Two certificates files and no key: the key file given is not a key.
+    refused(
+        &case("two certs", "leaf.crt", Some("other.crt"), Pw::None),
+        Some("other.crt"),
+        "no private key",
+    );
+}
+
+/// A file in a fresh temp dir, with these bytes.
+fn file_with(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+/// `graphd cert` and `graphd assertion` on an arbitrary path.
+fn refused_path(path: &Path, blamed: &Path, problem: &str) -> Outcome {
+    let out = run(graphd().args(["cert", "--cert"]).arg(path));
+    out.refused(3, Some(blamed), problem);
+    out.stdout_empty_or_report();
+    let signed = run(graphd()
+        .args([
+            "assertion",
+            "--tenant",
+            TENANT,
+            "--client-id",
+            CLIENT_ID,
+            "--cert",
+        ])
+        .arg(path));
+    signed.refused(3, Some(blamed), problem);
+    assert_eq!(signed.stdout, "");
+    out
+}
+
+#[test]
+fn broken_pem_is_refused_by_block_and_line() {
+    let fx = fixtures();
+    let dir = tempfile::tempdir().unwrap();
+    let good = fx.read("key-then-cert.pem");
+    let text = String::from_utf8(good.clone()).unwrap();
+
+    // Cut in the middle of the certificate.
+    let cut = text.find("-----BEGIN CERTIFICATE-----").unwrap() + 200;
+    let key_lines = text[..text.find("-----BEGIN CERTIFICATE-----").unwrap()]
+        .lines()
+        .count();
+    let p = file_with(dir.path(), "truncated.pem", &good[..cut]);
+    let line = format!(
+        "the CERTIFICATE PEM block at line {} has no END line",
+        key_lines + 1
+    );
+    refused_path(&p, &p, &line);
+
+    // Cut inside the key: nothing after it.
+    let p = file_with(dir.path(), "truncated-key.pem", &good[..300]);
+    refused_path(
+        &p,
+        &p,
+        "the PRIVATE KEY PEM block at line 1 has no END line",
+    );
+
+    // Characters outside base64 in the body.
+    let garbled = text.replacen("MII", "M!I", 1);
+    let p = file_with(dir.path(), "garbled.pem", garbled.as_bytes());
+    refused_path(&p, &p, "the PRIVATE KEY PEM block at line 1 is corrupt");
+
+    // Valid base64 that is not DER.
+    let p = file_with(
+        dir.path(),
+        "not-der.pem",
+        b"-----BEGIN CERTIFICATE-----\nSGVsbG8sIHdvcmxkIQ==\n-----END CERTIFICATE-----\n",
+    );
+    refused_path(&p, &p, "the CERTIFICATE PEM block at line 1 is corrupt");
+
+    // An END that does not close the BEGIN.
+    let p = file_with(
+        dir.path(),
+        "mismatched-end.pem",
+        b"-----BEGIN CERTIFICATE-----\nQUJD\n-----END PRIVATE KEY-----\n",
+    );
+    refused_path(
+        &p,
+        &p,
+        "the CERTIFICATE PEM block at line 1 has no END line",
+    );
+
+    // PEM holding neither key nor certificate (a public key).
+    let p = fx.path("leaf.pub");
+    refused_path(&p, &p, "no private key or certificate");
+}
+
+#[test]
+fn garbage_empty_and_non_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = file_with(
+        dir.path(),
+        "garbage.pfx",
+        &[0x30, 0x82, 0xff, 0x00, 0x13, 0x37, 0xde, 0xad],
+    );
+    refused_path(&p, &p, "holds neither PEM nor PKCS#12 (PFX) data");
+    let p = file_with(
+        dir.path(),
+        "notes.txt",
+        b"the certificate is in the vault\n",
+    );
+    refused_path(&p, &p, "holds neither PEM nor PKCS#12 (PFX) data");
+    let p = file_with(dir.path(), "empty.pem", b"");
+    refused_path(&p, &p, "is empty");
+    refused_path(dir.path(), dir.path(), "is a directory");
+    let p = dir.path().join("missing.pem");
+    refused_path(&p, &p, "no such file");
+    let p = dir.path().join("missing-dir").join("cert.pem");
+    refused_path(&p, &p, "no such file");
+    // A character device: refused by type, never read.
+    let zero = Path::new("/dev/zero");
+    refused_path(zero, zero, "is not a regular file");
+}
+
+#[test]
+fn oversized_file_is_refused_without_reading_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // Just over the limit.
+    let p = file_with(dir.path(), "big.pem", &vec![b'A'; 1024 * 1024 + 1]);
+    refused_path(&p, &p, "is larger than 1024 KiB");
+    // Exactly at the limit is read (and is then not a credential).
+    let p = file_with(dir.path(), "limit.pem", &vec![b'A'; 1024 * 1024]);
+    refused_path(&p, &p, "holds neither PEM nor PKCS#12");
+    // A sparse 64 GiB file: reading it would exhaust memory; graphd must not try.
+    let p = dir.path().join("sparse.pfx");
+    std::fs::File::create(&p)
+        .unwrap()
+        .set_len(64 << 30)
+        .unwrap();
+    refused_path(&p, &p, "is larger than 1024 KiB");
+}
+
+#[test]
+fn fifo_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("cert.fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&p)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success());
+    // Nobody writes to the FIFO: a graphd that opened it for reading would block until the
+    // hang guard kills it, and fail on the exit code.
+    refused_path(&p, &p, "is not a regular file");
+    let mut cmd = graphd();
+    cmd.args(["cert", "--cert"])
+        .arg(fixtures().path("enc-pkcs8-combined.pem"));
+    cmd.arg("--password-file").arg(&p);
+    run(&mut cmd).refused(3, Some(&p), "is not a regular file");
+}
+
+#[test]
+fn symlink_loop_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.pem");
+    let b = dir.path().join("b.pem");
+    std::os::unix::fs::symlink(&b, &a).unwrap();
+    std::os::unix::fs::symlink(&a, &b).unwrap();
+    refused_path(&a, &a, "symbolic link loop");
+    // A symlink to a good file is just that file.
+    let link = dir.path().join("link.pem");
+    std::os::unix::fs::symlink(fixtures().path("key-then-cert.pem"), &link).unwrap();
+    run(graphd().args(["cert", "--cert"]).arg(&link)).ok();
+}
+
+#[test]
+fn unreadable_file_is_refused_unless_this_user_can_read_it_anyway() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let p = file_with(
+        dir.path(),
+        "locked.pem",
+        &fixtures().read("key-then-cert.pem"),
+    );
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
+    // Root (CAP_DAC_OVERRIDE) reads a mode-000 file; graphd must then behave as the OS
+    // lets it, not pretend. Anyone else gets "permission denied".
+    let os_allows = std::fs::read(&p).is_ok();
+    let out = run(graphd().args(["cert", "--cert"]).arg(&p));
+    if os_allows {
+        out.ok();
+    } else {
+        out.refused(3, Some(&p), "permission denied");
+    }
+    let pw = file_with(dir.path(), "pw.txt", format!("{PASSWORD}\n").as_bytes());
+    std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let mut cmd = graphd();
+    cmd.args(["cert", "--cert"])
+        .arg(fixtures().path("default.pfx"));
+    cmd.arg("--password-file").arg(&pw);
+    let out = run(&mut cmd);
+    if os_allows {
+        out.ok();
+    } else {
+        out.refused(3, Some(&pw), "permission denied");
+    }
+}
+
+#[test]
+fn password_file_problems_name_the_password_file() {
+    let fx = fixtures();
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-password.txt");
+    let mut cmd = graphd();
+    cmd.args(["cert", "--cert"]).arg(fx.path("default.pfx"));
+    cmd.arg("--password-file").arg(&missing);
+    let out = run(&mut cmd);
+    let line = out.refused(3, Some(&missing), "no such file");
+    assert!(line.contains("password file"), "{line}");
+    let hint = out.stderr.lines().nth(1).unwrap();
+    assert!(hint.contains("--password-file"), "{hint}");
+    // A password file on an unencrypted credential is never read.
+    let mut cmd = graphd();
+    cmd.args(["cert", "--cert"])
+        .arg(fx.path("key-then-cert.pem"));
+    cmd.arg("--password-file").arg(&missing);
+    run(&mut cmd).ok();
+}
