@@ -458,6 +458,19 @@ fn build(d: &Path) {
     cat(d, &["ed25519.key", "ed25519.crt"], "ed25519.pem");
     rsa_key(d, 2048, "other.key");
     self_signed(d, "other.key", "graphd fixture other", 365, "other.crt");
+    cat(d, &["other.key", "other.crt"], "other.pem");
+    openssl(
+        d,
+        &[
+            "x509",
+            "-in",
+            "other.crt",
+            "-pubkey",
+            "-noout",
+            "-out",
+            "other.pub",
+        ],
+    );
     cat(d, &["other.key", "leaf.crt"], "mismatch.pem");
     cat(
         d,
