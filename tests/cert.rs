@@ -471,3 +471,21 @@ fn text_report_is_aligned_rows() {
         out.stdout
     );
 }
+
+#[test]
+fn pem_flattened_onto_one_line_loads() {
+    // CI secret stores sometimes turn a PEM file's newlines into spaces.
+    let fx = fixtures();
+    let dir = tempfile::tempdir().unwrap();
+    let text = String::from_utf8(fx.read("chain-leaf-middle.pem")).unwrap();
+    let flat = dir.path().join("flat.pem");
+    std::fs::write(&flat, text.replace('\n', " ")).unwrap();
+    assert_eq!(std::fs::read_to_string(&flat).unwrap().lines().count(), 1);
+    let out = run(graphd().args(["cert", "--json", "--cert"]).arg(&flat));
+    out.ok();
+    assert_eq!(
+        out.json()["thumbprint"],
+        ossl::sha1_thumbprint(&fx.path("chained.crt"))
+    );
+    assert_eq!(out.json()["chain_length"], 3);
+}

@@ -10,5 +10,6 @@ mod assertion;
 mod cert;
 mod emulator;
 mod gen_cert;
+mod leaks;
 mod token;
 mod users;
