@@ -299,6 +299,8 @@ pub enum CredentialProblem {
     SymlinkLoop,
     /// The `--password-file` (or config `password_file`) cannot be used, for this reason.
     PasswordFile(Box<CredentialProblem>),
+    /// An encrypted PFX without an integrity MAC (`-nomac`), which OpenSSL 3.0 cannot open.
+    PfxWithoutMac,
 }
 
 impl fmt::Display for CredentialProblem {
@@ -366,6 +368,9 @@ impl fmt::Display for CredentialProblem {
             NothingUsable => f.write_str("holds no private key or certificate"),
             SymlinkLoop => f.write_str("is a symbolic link loop"),
             PasswordFile(problem) => write!(f, "cannot use it as the password file: {problem}"),
+            PfxWithoutMac => f.write_str(
+                "the PFX is encrypted but has no integrity MAC (made with -nomac); OpenSSL cannot open it",
+            ),
         }
     }
 }
@@ -434,6 +439,9 @@ impl CredentialProblem {
             SymlinkLoop => "the path is a symbolic link that points back to itself; fix the link",
             PasswordFile(_) => {
                 "--password-file (or \"password_file\" in --config) must name a readable regular file holding the password"
+            }
+            PfxWithoutMac => {
+                "convert it to PEM with `openssl pkcs12 -in FILE -nodes -out cred.pem` (then chmod 600 cred.pem), or export the PFX again with a MAC"
             }
         };
         Some(h.to_string())

@@ -168,6 +168,26 @@ fn wrong_and_missing_passwords_are_refused() {
 }
 
 #[test]
+fn encrypted_pfx_without_mac_is_refused_for_what_it_is() {
+    // OpenSSL 3.0 cannot open it; it used to be called corrupt, whatever the password.
+    let problem = "the PFX is encrypted but has no integrity MAC";
+    for pw in [Pw::Env(PASSWORD), Pw::Env(WRONG_PASSWORD), Pw::None] {
+        let out = refused(&case("no MAC", "no-mac.pfx", None, pw), None, problem);
+        assert!(
+            out.stderr.contains("openssl pkcs12 -in FILE -nodes"),
+            "{}",
+            out.stderr
+        );
+    }
+    // The unencrypted PFX without a MAC still loads.
+    let fx = fixtures();
+    run(graphd()
+        .args(["cert", "--cert"])
+        .arg(fx.path("no-password.pfx")))
+    .ok();
+}
+
+#[test]
 fn certificate_without_key_and_key_without_certificate_are_refused() {
     let out = refused(
         &case("cert only", "leaf.crt", None, Pw::None),

@@ -268,6 +268,8 @@ fn build(d: &Path) {
         &["-passout", &pass(UNICODE_PASSWORD)],
         "unicode-password.pfx",
     );
+    // Encrypted but without the integrity MAC: OpenSSL 3.0's PKCS12_parse cannot open it.
+    pkcs12(&["-nomac", "-passout", &pw], "no-mac.pfx");
 
     // A chain: root CA -> intermediate CA -> leaf (the main key), as a CA-issued cert comes.
     rsa_key(d, 2048, "root.key");
