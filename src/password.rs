@@ -100,7 +100,8 @@ impl PasswordSource {
                 Err(other) => return Err(other),
             },
             Origin::Stdin => {
-                let mut bytes = Zeroizing::new(Vec::new());
+                // Full capacity up front: growing would leave unwiped copies of the password.
+                let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_PASSWORD_FILE as usize + 1));
                 std::io::stdin()
                     .take(MAX_PASSWORD_FILE)
                     .read_to_end(&mut bytes)
