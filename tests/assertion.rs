@@ -313,6 +313,23 @@ fn send_x5c_puts_the_chain_leaf_first_as_standard_base64_der() {
             "{value}"
         );
     }
+    for value in ["false", "0"] {
+        let mut cmd = graphd();
+        cmd.args([
+            "assertion",
+            "--tenant",
+            TENANT,
+            "--client-id",
+            CLIENT_ID,
+            "--cert",
+        ]);
+        cmd.arg(fx.path("chain-key-first.pem"))
+            .env("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN", value);
+        assert!(
+            signed(&run(&mut cmd)).header.get("x5c").is_none(),
+            "{value}"
+        );
+    }
     let jwt = signed(&assertion(&[], "chain-key-first.pem"));
     assert!(jwt.header.get("x5c").is_none());
     // A self-signed certificate alone is a chain of one.

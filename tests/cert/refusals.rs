@@ -100,6 +100,22 @@ fn key_and_certificate_that_do_not_match_are_refused() {
 }
 
 #[test]
+fn two_different_keys_are_refused() {
+    refused(
+        &case("two keys", "key-then-cert.pem", Some("other.key"), Pw::None),
+        Some("key-then-cert.pem"),
+        "holds more than one private key",
+    );
+    // The same key twice (a combined PEM given as --cert and --key) is one key.
+    let fx = fixtures();
+    let mut cmd = graphd();
+    cmd.args(["cert", "--cert"])
+        .arg(fx.path("key-then-cert.pem"));
+    cmd.arg("--key").arg(fx.path("leaf.pkcs1.key"));
+    run(&mut cmd).ok();
+}
+
+#[test]
 fn certificates_outside_their_validity_are_refused() {
     let out = refused(
         &case("expired", "expired.pem", None, Pw::None),
