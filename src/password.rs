@@ -4,7 +4,8 @@
 //! `AZURE_CLIENT_CERTIFICATE_PASSWORD` environment variable, then a no-echo prompt when stdin
 //! is a terminal. Never argv: every user of the machine can read a process's arguments.
 
-use std::io::{IsTerminal, Read};
+use std::fs::OpenOptions;
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
@@ -117,20 +118,59 @@ impl PasswordSource {
             }
             Origin::Prompt => {
                 let prompt = format!("Password for the {what} {}: ", path.display());
-                let typed = rpassword::prompt_password(prompt)
-                    .map(Zeroizing::new)
-                    .map_err(|e| {
-                        Error::config(
-                            format!("cannot read the password from the terminal: {e}"),
-                            None,
-                        )
-                    })?;
-                Some(to_password(typed.as_bytes(), None)?)
+                let typed = prompt_on_tty(&prompt).map_err(|e| {
+                    Error::config(
+                        format!("cannot read the password from the terminal: {e}"),
+                        None,
+                    )
+                })?;
+                Some(to_password(&typed, None)?)
             }
         };
         self.value = value.clone();
         Ok(value)
     }
+}
+
+/// Asks for a password on the controlling terminal, turning echo off *before* the prompt
+/// is shown, as OpenSSH's readpassphrase does: whatever is typed once the prompt is visible
+/// is never echoed. (rpassword shows the prompt first, then turns echo off, which leaves a
+/// window in which a fast typist's or a script's input is echoed.)
+fn prompt_on_tty(prompt: &str) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    use rustix::termios::{self, LocalModes, OptionalActions};
+    let mut tty = OpenOptions::new().read(true).write(true).open("/dev/tty")?;
+    let original = termios::tcgetattr(&tty)?;
+    let mut quiet = original.clone();
+    quiet.local_modes.remove(LocalModes::ECHO);
+    // The user's Enter still moves to the next line.
+    quiet.local_modes.insert(LocalModes::ECHONL);
+    termios::tcsetattr(&tty, OptionalActions::Now, &quiet)?;
+    let typed = tty
+        .write_all(prompt.as_bytes())
+        .and_then(|()| tty.flush())
+        .and_then(|()| read_line(&mut tty));
+    // Restore echo whatever happened while reading.
+    let restored = termios::tcsetattr(&tty, OptionalActions::Now, &original);
+    let typed = typed?;
+    restored?;
+    Ok(typed)
+}
+
+/// One line, without its line ending, into memory that never reallocates (each
+/// reallocation would leave an unwiped copy of the password).
+fn read_line(input: &mut impl Read) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    let mut line = Zeroizing::new(Vec::with_capacity(MAX_PASSWORD_FILE as usize));
+    let mut byte = Zeroizing::new([0u8; 1]);
+    while input.read(&mut *byte)? == 1 && byte[0] != b'\n' {
+        if line.len() == line.capacity() {
+            return Err(std::io::Error::other("the password is too long"));
+        }
+        line.push(byte[0]);
+    }
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    Ok(line)
 }
 
 /// Strips one trailing newline (files and `echo` add one) and checks the text is usable.
@@ -190,6 +230,17 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(p.expose_secret(), "");
+    }
+
+    #[test]
+    fn a_typed_line_ends_at_the_newline() {
+        let mut input: &[u8] = b"p\xc3\xa4ss word\r\nnext line";
+        assert_eq!(&*read_line(&mut input).unwrap(), "päss word".as_bytes());
+        assert_eq!(input, b"next line", "nothing read past the line");
+        let mut eof: &[u8] = b"no newline";
+        assert_eq!(&*read_line(&mut eof).unwrap(), b"no newline");
+        let long = vec![b'x'; MAX_PASSWORD_FILE as usize + 1];
+        assert!(read_line(&mut long.as_slice()).is_err());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! agrees with the openssl CLI, and every unusable file is refused with one line, a hint and
 //! exit code 3, the report still printed when there is a certificate to describe.
 
+mod prompt;
 mod refusals;
 
 use std::path::PathBuf;
