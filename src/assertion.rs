@@ -1,7 +1,7 @@
 //! RFC 7523 client assertions for Entra ID certificate credentials.
 //!
 //! The header choice lives here and only here. Microsoft's certificate-credentials page
-//! (https://learn.microsoft.com/en-us/entra/identity-platform/certificate-credentials, ms.date
+//! (<https://learn.microsoft.com/en-us/entra/identity-platform/certificate-credentials>, ms.date
 //! 2025-01-04) specifies `PS256` with `x5t#S256`; older copies of the page, ADFS and the Azure
 //! SDKs for Python and Rust use `RS256` with the SHA-1 `x5t`. graphd defaults to the current
 //! form and offers the older one with `--alg RS256` (facts §1.1, §1.2).
