@@ -376,6 +376,17 @@ pub enum CredentialProblem {
     },
     /// PS256 needs the certificate's SHA-256 thumbprint, which a SHA-1 thumbprint alone cannot give.
     NeedCertificateForPs256,
+    /// A `-----BEGIN` marker without a plausible label (the label is not echoed: it may be key data).
+    MalformedPem {
+        line: usize,
+    },
+    /// PEM (or PKCS#12) holding neither a private key nor a certificate: a CSR, a public key.
+    NothingUsable,
+    SymlinkLoop,
+    /// The `--password-file` (or config `password_file`) cannot be used, for this reason.
+    PasswordFile(Box<CredentialProblem>),
+    /// An encrypted PFX without an integrity MAC (`-nomac`), which OpenSSL 3.0 cannot open.
+    PfxWithoutMac,
 }
 
 impl fmt::Display for CredentialProblem {
@@ -389,7 +400,7 @@ impl fmt::Display for CredentialProblem {
             Unreadable(reason) => write!(f, "cannot read: {reason}"),
             TooLarge { limit } => write!(
                 f,
-                "is larger than {} KiB, too large for a certificate or key file; not read",
+                "is larger than {} KiB, far more than any key, certificate or password file needs; not read",
                 limit / 1024
             ),
             Empty => f.write_str("is empty"),
@@ -438,6 +449,13 @@ impl fmt::Display for CredentialProblem {
             ),
             NeedCertificateForPs256 => f.write_str(
                 "PS256 needs the certificate (for its SHA-256 thumbprint); only a SHA-1 thumbprint was given",
+            ),
+            MalformedPem { line } => write!(f, "the PEM BEGIN marker at line {line} is malformed"),
+            NothingUsable => f.write_str("holds no private key or certificate"),
+            SymlinkLoop => f.write_str("is a symbolic link loop"),
+            PasswordFile(problem) => write!(f, "cannot use it as the password file: {problem}"),
+            PfxWithoutMac => f.write_str(
+                "the PFX is encrypted but has no integrity MAC (made with -nomac); OpenSSL cannot open it",
             ),
         }
     }
@@ -497,6 +515,19 @@ impl CredentialProblem {
             }
             NeedCertificateForPs256 => {
                 "use --alg RS256 (x5t, SHA-1), or give the certificate with --cert to use PS256"
+            }
+            MalformedPem { .. } => {
+                "each PEM block must start with -----BEGIN LABEL----- (5 dashes, a capitalized label); export or copy the file again"
+            }
+            NothingUsable => {
+                "pass a PEM file holding the private key and its certificate, or a PFX/PKCS#12 file; `graphd gen-cert` makes one"
+            }
+            SymlinkLoop => "the path is a symbolic link that points back to itself; fix the link",
+            PasswordFile(_) => {
+                "--password-file (or \"password_file\" in --config) must name a readable regular file holding the password"
+            }
+            PfxWithoutMac => {
+                "convert it to PEM with `openssl pkcs12 -in FILE -nodes -out cred.pem` (then chmod 600 cred.pem), or export the PFX again with a MAC"
             }
         };
         Some(h.to_string())
