@@ -211,3 +211,27 @@ fn verbose_trace_says_something_and_nothing_secret() {
     assert!(!out.stderr.contains(out.stdout.trim()));
     assert!(!out.stderr.contains(PASSWORD));
 }
+
+/// A secret typed where an argument does not belong is not repeated in the usage error.
+#[test]
+fn misplaced_secrets_in_argv_are_not_echoed() {
+    for args in [
+        &["token", "hunter2-misplaced"][..],
+        &["token", "--password=hunter2-misplaced"],
+        &["assertion", "--password", "hunter2-misplaced"],
+        &[
+            "token",
+            "--authority-host",
+            "https://user:hunter2-misplaced@login.example.com",
+        ],
+    ] {
+        let out = crate::support::graphd().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("graphd: error: "), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("hunter2"),
+            "{args:?} echoed the secret: {stderr}"
+        );
+    }
+}
