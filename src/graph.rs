@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use url::Url;
 
-use crate::error::{Error, GraphFailure, Result};
+use crate::error::{Error, GraphFailure, GraphHintContext, Result};
 use crate::http::{self, Http};
 use crate::signer::Signer;
 use crate::token::{Token, TokenSource};
@@ -27,7 +27,9 @@ pub struct Page<'a> {
     pub next_link: Option<String>,
     #[serde(rename = "@odata.count")]
     pub count: Option<u64>,
-    #[serde(borrow, default)]
+    /// Required: an answer without it is not a collection page (a single object, say), and
+    /// must not pass for an empty one.
+    #[serde(borrow)]
     pub value: Vec<&'a RawValue>,
 }
 
@@ -192,31 +194,16 @@ impl<'a> Graph<'a> {
     }
 
     fn hint_for(&self, status: u16, code: Option<&str>, url: &Url) -> Option<String> {
-        let app = &self.signer().app;
-        let users = url.path().contains("/users");
-        Some(match (status, code) {
-            (403, _) => format!(
-                "the app needs the Microsoft Graph application permission {} with admin consent \
-                 (App registrations > API permissions > Add > Application permissions); an admin can consent at: {}",
-                if users {
-                    "User.Read.All"
-                } else {
-                    "for this API (for users: User.Read.All)"
-                },
-                crate::consent::url(app, false, None)
-            ),
-            (401, _) => format!(
-                "Graph did not accept the token: check that --scope is this Graph endpoint's /.default and that --cloud matches ({})",
-                url.origin().ascii_serialization()
-            ),
-            (404, _) => "check the path (e.g. /v1.0/users/{id}) and that the object exists".into(),
-            (400, _) => {
-                "check the query options: $select names, $filter syntax, $top between 1 and 999"
-                    .into()
-            }
-            (s, _) if (300..400).contains(&s) => "request the final URL directly".into(),
-            _ => return None,
-        })
+        let consent_url = crate::consent::url(&self.signer().app, false, None);
+        GraphFailure::hint_for(
+            status,
+            code,
+            &GraphHintContext {
+                path: url.path(),
+                graph_origin: &self.base.origin().ascii_serialization(),
+                consent_url: consent_url.as_str(),
+            },
+        )
     }
 
     /// Fetches `first` and every page after it, calling `each` with every page until there is
@@ -239,7 +226,7 @@ impl<'a> Graph<'a> {
                     Some(format!("a page that is not a Graph collection ({e})")),
                     None,
                     &url,
-                    Some("is --graph (GRAPHD_GRAPH_ENDPOINT) the Graph endpoint, and the path a collection?".into()),
+                    Some(GraphFailure::not_a_collection_hint()),
                 )
             })?;
             if each(&page)?.is_break() {
@@ -363,6 +350,9 @@ mod tests {
         assert!(p.next_link.is_some());
         let empty: Page<'_> = serde_json::from_slice(br#"{"value":[]}"#).unwrap();
         assert!(empty.value.is_empty() && empty.next_link.is_none());
+        // A single object is not an empty page.
+        assert!(serde_json::from_slice::<Page<'_>>(br#"{"id":"1","displayName":"A"}"#).is_err());
+        assert!(serde_json::from_slice::<Page<'_>>(br#"{"value":null}"#).is_err());
     }
 
     #[test]
