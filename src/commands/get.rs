@@ -22,16 +22,12 @@ pub fn run(args: &GetArgs) -> Result<()> {
     let rt = http::runtime()?;
     if !args.all {
         let body = rt.block_on(graph.get(&url, eventual))?;
-        let text = String::from_utf8_lossy(&body);
-        return if text.ends_with('\n') {
-            output::text(&text)
-        } else {
-            output::line(&text)
-        };
+        return output::body(&body);
     }
     let mut writer = ItemWriter::new(args.output, Vec::new());
-    let mut progress = Progress::new(args.quiet);
+    let mut progress = Progress::new(args.quiet, "items");
     let result = rt.block_on(graph.pages(url, eventual, |page| {
+        progress.before_output();
         writer.page(&page.value)?;
         progress.page(page.value.len() as u64);
         Ok(ControlFlow::Continue(()))

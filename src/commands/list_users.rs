@@ -30,7 +30,11 @@ pub fn run(args: &ListUsersArgs) -> Result<()> {
     let mut url = graph.resolve("/v1.0/users")?;
     {
         let mut q = url.query_pairs_mut();
-        q.append_pair("$top", &args.top.to_string());
+        // No bigger pages than --max needs: `--max 5` asks for 5 users, not 999.
+        let top = args
+            .max
+            .map_or(u64::from(args.top), |m| m.clamp(1, u64::from(args.top)));
+        q.append_pair("$top", &top.to_string());
         if !select.is_empty() {
             q.append_pair("$select", &select.join(","));
         }
@@ -43,7 +47,7 @@ pub fn run(args: &ListUsersArgs) -> Result<()> {
     }
     let columns = if tabular { select } else { Vec::new() };
     let mut writer = ItemWriter::new(args.output, columns);
-    let mut progress = Progress::new(args.quiet);
+    let mut progress = Progress::new(args.quiet, "users");
     let max = args.max.unwrap_or(u64::MAX);
     let count = args.count;
     let result = http::runtime()?.block_on(graph.pages(url, count, |page| {
@@ -55,6 +59,7 @@ pub fn run(args: &ListUsersArgs) -> Result<()> {
         }
         let room = usize::try_from(max - writer.written()).unwrap_or(usize::MAX);
         let items = &page.value[..page.value.len().min(room)];
+        progress.before_output();
         writer.page(items)?;
         progress.page(items.len() as u64);
         Ok(if writer.written() >= max {
