@@ -766,6 +766,13 @@ impl GraphFailure {
         })
     }
 
+    /// The hint for a nextLink chain that loops back (a server or proxy bug).
+    pub fn looping_next_link_hint() -> String {
+        "Graph itself never does this: is a proxy rewriting the paging links? the items \
+         printed so far may repeat"
+            .into()
+    }
+
     /// The hint for a 2xx answer that is not a page of a collection.
     pub fn not_a_collection_hint() -> String {
         "--all and list-users need a collection (a JSON object with \"value\"); without --all, \

@@ -214,6 +214,7 @@ impl<'a> Graph<'a> {
         eventual: bool,
         mut each: impl FnMut(&Page<'_>) -> Result<ControlFlow<()>>,
     ) -> Result<u64> {
+        let mut loops = LoopGuard::new(&first);
         let mut url = first;
         let mut pages = 0u64;
         loop {
@@ -247,18 +248,51 @@ impl<'a> Graph<'a> {
             })?;
             // Checked before any request, so the token never reaches another host.
             self.check_origin(&next)?;
-            if next == url {
+            if next == url || !loops.step(&next) {
                 return Err(self.failure(
                     200,
                     None,
-                    Some("an @odata.nextLink pointing at the same page".into()),
+                    Some("an @odata.nextLink leading back to a page already fetched".into()),
                     None,
                     &url,
-                    None,
+                    Some(GraphFailure::looping_next_link_hint()),
                 ));
             }
             url = next;
         }
+    }
+}
+
+/// Notices a chain of nextLinks that loops, in constant memory (Brent's cycle detection): a
+/// remembered link jumps ahead to the current one at every power of two steps, so a loop of
+/// any length is noticed within a few laps, and listing a million pages keeps one URL.
+struct LoopGuard {
+    mark: Url,
+    power: u64,
+    steps: u64,
+}
+
+impl LoopGuard {
+    fn new(first: &Url) -> Self {
+        LoopGuard {
+            mark: first.clone(),
+            power: 1,
+            steps: 0,
+        }
+    }
+
+    /// Takes the next link; `false` when it is the remembered one: the chain loops.
+    fn step(&mut self, next: &Url) -> bool {
+        if *next == self.mark {
+            return false;
+        }
+        self.steps += 1;
+        if self.steps == self.power {
+            self.mark = next.clone();
+            self.power = self.power.saturating_mul(2);
+            self.steps = 0;
+        }
+        true
     }
 }
 
@@ -338,6 +372,33 @@ mod tests {
             &Url::parse("https://evil.net/graph.microsoft.com").unwrap(),
             &g
         ));
+    }
+
+    #[test]
+    fn looping_next_links_are_noticed() {
+        let url = |i: usize| Url::parse(&format!("https://g/v1.0/users?$skiptoken={i}")).unwrap();
+        // A chain of `tail` pages, then a loop of `cycle` pages: stopped in time linear in both.
+        for tail in 0..6 {
+            for cycle in 1..40 {
+                let at = |k: usize| {
+                    url(if k < tail {
+                        k
+                    } else {
+                        tail + (k - tail) % cycle
+                    })
+                };
+                let mut guard = LoopGuard::new(&at(0));
+                let stopped = (1..10_000).find(|k| !guard.step(&at(*k)));
+                let k = stopped.unwrap_or_else(|| panic!("tail {tail}, loop {cycle}"));
+                assert!(
+                    k <= 2 * (tail + cycle) + cycle,
+                    "tail {tail}, loop {cycle}: {k} steps"
+                );
+            }
+        }
+        // A chain without a loop is never stopped.
+        let mut guard = LoopGuard::new(&url(0));
+        assert!((1..100_000).all(|k| guard.step(&url(k))));
     }
 
     #[test]

@@ -171,3 +171,30 @@ fn the_token_cache_is_shared_by_every_command() {
     list(&emu, &["--max", "1"]);
     assert_eq!(emu.counters().tokens_issued, 2);
 }
+
+#[test]
+fn a_looping_next_link_stops_the_listing() {
+    // Page 2's nextLink leads back to page 1, every time.
+    let emu = start(3000);
+    let first = format!(
+        "{}/v1.0/users?$top=500",
+        graphd::cloud::base_str(&emu.graph_endpoint())
+    );
+    emu.set_faults(vec![
+        FaultRule::graph(FaultAction::NextLink(first))
+            .skip(1)
+            .every(2)
+            .always(),
+    ]);
+    let out = graphd_at(&emu)
+        .args(["list-users", "--top", "500"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(err.contains("already fetched"), "{err}");
+    assert!(err.contains("hint: "), "{err}");
+    let pages = graph_requests(&emu).len();
+    assert!(pages <= 4, "stopped after {pages} pages");
+    assert_eq!(json_array(&out.stdout).len(), 500 * pages);
+}
