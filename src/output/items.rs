@@ -154,7 +154,9 @@ impl<W: Write> ItemWriter<W> {
 /// A raw item on one line: as received when it already is (the common, fast case).
 fn write_compact(out: &mut impl Write, item: &RawValue) -> Result<()> {
     let text = item.get();
-    if text.contains(['\n', '\r']) {
+    // Two byte searches (memchr under the hood) beat one search for a set of chars.
+    let bytes = text.as_bytes();
+    if bytes.contains(&b'\n') || bytes.contains(&b'\r') {
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| Error::Internal(e.to_string()))?;
         serde_json::to_writer(&mut *out, &value).map_err(|e| Error::Output(e.into()))
