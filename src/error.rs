@@ -783,7 +783,15 @@ impl GraphFailure {
 
 impl fmt::Display for GraphFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Graph refused GET {} (HTTP {}", self.path, self.status)?;
+        if (200..300).contains(&self.status) {
+            write!(
+                f,
+                "unusable answer from Graph to GET {} (HTTP {}",
+                self.path, self.status
+            )?;
+        } else {
+            write!(f, "Graph refused GET {} (HTTP {}", self.path, self.status)?;
+        }
         if let Some(code) = &self.code {
             write!(f, ", {code}")?;
         }

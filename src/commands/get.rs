@@ -33,7 +33,13 @@ pub fn run(args: &GetArgs) -> Result<()> {
         Ok(ControlFlow::Continue(()))
     }));
     progress.finish();
-    let finished = writer.finish();
+    // What was printed stays printed, and the JSON array is closed, even on error; an error
+    // before the first page prints nothing, so a failure never reads as an empty listing.
+    let finished = if result.is_ok() || progress.pages() > 0 {
+        writer.finish()
+    } else {
+        Ok(())
+    };
     result?;
     finished
 }

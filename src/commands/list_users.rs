@@ -67,8 +67,13 @@ pub fn run(args: &ListUsersArgs) -> Result<()> {
         })
     }));
     progress.finish();
-    // Users already printed stay printed, and the JSON array stays valid, even on error.
-    let finished = writer.finish();
+    // What was printed stays printed, and the JSON array is closed, even on error; an error
+    // before the first page prints nothing, so a failure never reads as an empty listing.
+    let finished = if result.is_ok() || progress.pages() > 0 {
+        writer.finish()
+    } else {
+        Ok(())
+    };
     result?;
     finished
 }

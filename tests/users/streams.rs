@@ -105,3 +105,40 @@ fn progress_on_a_terminal_unless_quiet() {
     assert!(!quiet.contains("users,"), "{quiet:.300}");
     assert_eq!(quiet.lines().count(), 3000);
 }
+
+#[test]
+fn verbose_traces_hold_no_token_and_no_skiptoken() {
+    let emu = start(2500);
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().to_str().unwrap();
+    // The token graphd will use, printed by `graphd token` into the shared cache.
+    let token = graphd_at(&emu)
+        .args(["token", "--token-cache", dir])
+        .output()
+        .unwrap();
+    assert!(token.status.success());
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
+    assert!(token.len() > 100);
+
+    let out = graphd_at(&emu)
+        .args(["-v", "list-users", "--token-cache", dir, "-o", "ndjson"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        emu.counters().tokens_issued,
+        1,
+        "the listing used the cached token"
+    );
+    let err = stderr(&out);
+    assert!(err.lines().count() >= 3, "a trace line per page: {err}");
+    for secret in [
+        &token[..],
+        &token[token.len() - 40..],
+        "skiptoken",
+        "Bearer",
+    ] {
+        assert!(!err.contains(secret), "{secret:.20}... in the -v output");
+    }
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&token[..]));
+}
