@@ -59,7 +59,8 @@ impl<'a> Graph<'a> {
     /// A path (`/v1.0/users`, `v1.0/users`, `users`) or a URL, as a URL on the Graph origin.
     pub fn resolve(&self, path_or_url: &str) -> Result<Url> {
         let text = path_or_url.trim();
-        let url = if text.starts_with("https://") || text.starts_with("http://") {
+        let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
+        let url = if lower.starts_with("https://") || lower.starts_with("http://") {
             Url::parse(text)
                 .map_err(|e| Error::usage(format!("{text:?} is not a URL: {e}"), None))?
         } else {
