@@ -12,5 +12,6 @@ mod demo;
 mod emulator;
 mod gen_cert;
 mod leaks;
+mod matrix;
 mod token;
 mod users;
