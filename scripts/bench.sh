@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# graphd's benchmarks: builds release, starts the emulator as a separate process, and prints
+# a Markdown table of medians over repeated runs (also written to target/bench.md).
+#
+#   scripts/bench.sh              everything (a few minutes)
+#   QUICK=1 scripts/bench.sh      fewer runs, no 1M-user listing
+#
+# hyperfine (Debian package) times whole commands; GNU time (/usr/bin/time -v) gives peak
+# memory. Both are installed with apt-get if missing. Figures are reported, never asserted:
+# these machines are shared and noisy. Nothing secret is printed: keys live in a temp dir that
+# is removed on exit, and token/assertion output goes to /dev/null.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() { command -v "$1" >/dev/null 2>&1 || { apt-get install -y -qq "$2" >/dev/null; }; }
+need hyperfine hyperfine
+[ -x /usr/bin/time ] || apt-get install -y -qq time >/dev/null
+need curl curl
+
+quick=${QUICK:-}
+runs=$([ -n "$quick" ] && echo 10 || echo 40)
+cargo build --release --locked --quiet --bin graphd
+bin=$PWD/target/release/graphd
+work=$(mktemp -d)
+emulator_pid=
+cleanup() {
+    [ -n "$emulator_pid" ] && kill "$emulator_pid" 2>/dev/null && wait "$emulator_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+rows=()
+row() { rows+=("| $1 | $2 | $3 | $4 |"); printf '%-44s %12s  %s\n' "$1" "$2" "$4" >&2; }
+
+# Median (ms) of a command, from hyperfine's JSON export.
+median_ms() {
+    local name=$1; shift
+    hyperfine --style none --warmup 3 --runs "$runs" --export-json "$work/$name.json" "$@" >/dev/null 2>&1
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.1f" % (r["median"]*1000))' "$work/$name.json"
+}
+
+# A credential and an app registration, as a user would make them.
+client_id=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee
+"$bin" gen-cert --out "$work/certs" --client-id "$client_id" >/dev/null 2>&1
+key=$work/certs/key.pem cert=$work/certs/cert.pem
+users_max=$([ -n "$quick" ] && echo 100000 || echo 1000000)
+"$bin" emulator --users "$users_max" --app "$client_id=$cert:User.Read.All" --print-env >"$work/env" 2>"$work/emulator.err" &
+emulator_pid=$!
+for _ in $(seq 1 200); do grep -q GRAPHD_GRAPH_ENDPOINT "$work/env" 2>/dev/null && break; sleep 0.05; done
+# shellcheck disable=SC1091
+. "$work/env"
+export AZURE_CLIENT_CERTIFICATE_PATH=$cert
+
+# Signing: graphd's whole process, and openssl signing the same bytes (the floor).
+"$bin" assertion --key "$key" >"$work/assertion.jwt"
+cut -d. -f1,2 "$work/assertion.jwt" | tr -d '\n' >"$work/signing-input"
+row "graphd assertion (PS256, whole process)" "$(median_ms assertion "$bin assertion --key $key") ms" "<= 10 ms" "median of $runs"
+row "openssl dgst -sign, same bytes (floor)" "$(median_ms openssl "openssl dgst -sha256 -sign $key -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 -out /dev/null $work/signing-input") ms" "" "PSS, salt 32"
+
+# The token exchange: no cache, a cache hit, and curl posting a prebuilt assertion (the floor).
+row "graphd token (no cache)" "$(median_ms token "$bin token --key $key") ms" "<= 15 ms" "median of $runs"
+"$bin" token --key "$key" --token-cache "$work/cache" >/dev/null
+row "graphd token (cache hit)" "$(median_ms token-cache "$bin token --key $key --token-cache $work/cache") ms" "<= 5 ms" "median of $runs"
+token_url="$AZURE_AUTHORITY_HOST/$AZURE_TENANT_ID/oauth2/v2.0/token"
+curl_cmd="curl -s -o /dev/null --data-urlencode client_id=$client_id --data-urlencode scope=https://graph.microsoft.com/.default --data-urlencode client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer --data-urlencode client_assertion@$work/assertion.jwt --data-urlencode grant_type=client_credentials $token_url"
+row "curl, prebuilt assertion (floor)" "$(median_ms curl "$curl_cmd") ms" "" "same emulator"
+
+# Listing users to ndjson on /dev/null: median wall time of 3 runs, peak RSS of the client.
+list_users() {
+    local n=$1 times=() rss=0
+    for _ in 1 2 3; do
+        local start end
+        start=$(date +%s%N)
+        /usr/bin/time -v -o "$work/time" "$bin" list-users --key "$key" --quiet --output ndjson --max "$n" >/dev/null 2>"$work/client.err"
+        end=$(date +%s%N)
+        times+=("$(( (end - start) / 1000000 ))")
+        local r; r=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/time")
+        [ "$r" -gt "$rss" ] && rss=$r
+    done
+    local med; med=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)
+    row "graphd list-users, $n users, ndjson" "$med ms" ">= 100k users/s, < 40 MB" \
+        "$(awk -v n="$n" -v ms="$med" 'BEGIN { printf "%.0f users/s", n / (ms / 1000) }'), peak RSS $(awk -v r="$rss" 'BEGIN { printf "%.1f MB", r / 1024 }')"
+}
+list_users 10000
+list_users 100000
+[ -n "$quick" ] || list_users 200000
+[ -n "$quick" ] || list_users 1000000
+
+# gen-cert: RSA key generation varies, so more runs and the median.
+row "graphd gen-cert (RSA 2048)" "$(median_ms gen-cert --prepare "rm -rf $work/g" "$bin gen-cert --out $work/g") ms" "<= 1 s" "median of $runs"
+row "graphd demo (whole flow, in-process emulator)" "$(median_ms demo "$bin demo") ms" "< 2 s" "median of $runs"
+
+cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+{
+    echo "graphd $("$bin" --version | cut -d' ' -f2), $(date -u +%Y-%m-%d), $(nproc) cores ($cpu), $(uname -sr)"
+    echo
+    echo "| what | median | target | notes |"
+    echo "|---|---|---|---|"
+    printf '%s\n' "${rows[@]}"
+} | tee target/bench.md
