@@ -38,8 +38,9 @@ pub struct HttpOptions<'a> {
     pub max_retries: u32,
 }
 
-/// The configured client (built on first use) plus the retry policy.
-#[derive(Debug, Clone)]
+/// The configured client (built on first use) plus the retry policy. Its Debug leaves the
+/// proxies out: a proxy URL can hold a password.
+#[derive(Clone)]
 pub struct Http {
     roots: Vec<reqwest::Certificate>,
     /// With the environment variable that set each.
@@ -49,13 +50,36 @@ pub struct Http {
     client: OnceLock<reqwest::Client>,
 }
 
-/// A whole response: status, headers and a body read within a size limit.
-#[derive(Debug)]
+/// A whole response: status, headers and a body read within a size limit. Its Debug shows
+/// the body's length only: a token response body holds the token.
 pub struct Fetched {
     pub status: StatusCode,
     pub headers: HeaderMap,
     /// `None` when the body is larger than the limit (it is not read then).
     pub body: Option<Zeroizing<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http")
+            .field("extra_roots", &self.roots.len())
+            .field(
+                "proxies_from",
+                &self.proxies.iter().map(|(v, _)| *v).collect::<Vec<_>>(),
+            )
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Fetched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetched")
+            .field("status", &self.status)
+            .field("body_bytes", &self.body.as_ref().map(|b| b.len()))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Fetched {
@@ -356,6 +380,31 @@ pub async fn body_limited(resp: Response, limit: usize) -> Result<Result<Zeroizi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_no_proxy_url_and_no_body() {
+        let http = Http {
+            roots: Vec::new(),
+            proxies: vec![(
+                "HTTPS_PROXY",
+                reqwest::Proxy::https("http://user:hunter2@proxy.example:3128").unwrap(),
+            )],
+            timeout: Duration::from_secs(1),
+            max_retries: 0,
+            client: OnceLock::new(),
+        };
+        let shown = format!("{http:?}");
+        assert!(
+            shown.contains("HTTPS_PROXY") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+        let fetched = Fetched {
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            body: Some(Zeroizing::new(b"{\"access_token\":\"secret\"}".to_vec())),
+        };
+        assert!(!format!("{fetched:?}").contains("secret"));
+    }
 
     #[test]
     fn server_ids_name_each_header() {
