@@ -169,3 +169,17 @@ fn verbose_traces_requests_without_secrets() {
         }
     }
 }
+
+#[test]
+fn no_proxy_hosts_are_reached_directly() {
+    let proxy = recording_proxy();
+    // A reserved name that resolves nowhere: the direct attempt fails, and the proxy must
+    // not have been asked.
+    let run = run(graphd_via("https://login.graphd-test.invalid")
+        .env("HTTPS_PROXY", proxy.url())
+        .env("NO_PROXY", "example.com, .graphd-test.invalid")
+        .args(["token", "--max-retries", "0", "--timeout", "5"]))
+    .expect_code(6);
+    run.error_and_hint();
+    assert!(proxy.requests().is_empty(), "{:#?}", proxy.requests());
+}
