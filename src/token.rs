@@ -191,8 +191,15 @@ fn refusal_context(
         client_id: signer.app.client_id.clone(),
         thumbprint_hex: Some(t.sha1_hex()),
         x5t_s256: t.x5t_s256(),
-        cert_path: Some(signer.credential.path().to_path_buf()),
-        cert_file: signer.cert_file(),
+        // With only a configured thumbprint, the path is the key's: never name it for upload.
+        cert_path: signer
+            .credential
+            .certificate()
+            .map(|_| signer.credential.path().to_path_buf()),
+        cert_file: match signer.credential.certificate() {
+            Some(_) => signer.cert_file(),
+            None => crate::error::CertFile::Certificates,
+        },
         local_time: Some(clock::rfc3339(now)),
         server_time: server_now.map(clock::rfc3339),
         skew_secs: server_now.map(|s| s.saturating_sub(now)),
