@@ -68,11 +68,14 @@ pub fn is_loopback(url: &Url) -> bool {
 /// A bare host gets `https://` (as azure-identity accepts `AZURE_AUTHORITY_HOST`); trailing
 /// slashes go; userinfo, query and fragment are refused.
 pub fn parse_endpoint(text: &str) -> Result<Url, String> {
-    let text = text.trim();
-    let with_scheme = if text.contains("://") {
-        text.to_string()
+    let raw = text.trim();
+    // Errors quote the value; a `user:password@` in it must not reach stderr.
+    let shown = without_userinfo(raw);
+    let text = shown.as_str();
+    let with_scheme = if raw.contains("://") {
+        raw.to_string()
     } else {
-        format!("https://{text}")
+        format!("https://{raw}")
     };
     let mut url = Url::parse(&with_scheme).map_err(|e| format!("{text:?} is not a URL ({e})"))?;
     match url.scheme() {
@@ -101,6 +104,17 @@ pub fn parse_endpoint(text: &str) -> Result<Url, String> {
     let path = url.path().trim_end_matches('/').to_string();
     url.set_path(&path);
     Ok(url)
+}
+
+/// `scheme://user:pass@host/...` as `scheme://***@host/...`.
+fn without_userinfo(text: &str) -> String {
+    let (scheme, rest) = text.split_once("://").unwrap_or(("", text));
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) if scheme.is_empty() => format!("***@{}", &rest[at + 1..]),
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => text.to_string(),
+    }
 }
 
 /// The URL as text without a trailing slash (`Url` keeps a `/` for an empty path).
@@ -194,7 +208,13 @@ mod tests {
         );
         assert!(parse_endpoint("http://127.0.0.1.evil.com").is_err());
         assert!(parse_endpoint("ftp://x").is_err());
-        assert!(parse_endpoint("https://u:p@host").is_err());
+        let e = parse_endpoint("https://user:s3cret@host/x").unwrap_err();
+        assert!(!e.contains("s3cret") && e.contains("***@host"), "{e}");
+        assert!(
+            !parse_endpoint("http://u:s3cret@example.com")
+                .unwrap_err()
+                .contains("s3cret")
+        );
         assert!(parse_endpoint("https://host/?a=b").is_err());
         assert_eq!(
             base_str(&parse_endpoint("https://host/adfs/").unwrap()),

@@ -80,18 +80,29 @@ impl ConfigFile {
             ),
             other => other,
         })?;
-        let mut cfg: ConfigFile = serde_json::from_slice(&bytes).map_err(|e| {
+        let hint = || {
+            Some(
+                "accepted fields: authority, client_id, scope, endpoint, thumbprint, private_key_file \
+                 (the quickstart's), tenant, cert, key, password_file, cloud, authority_host, graph, alg, \
+                 send_x5c, ca_file, timeout, max_retries, token_cache"
+                    .to_string(),
+            )
+        };
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
             Error::config(
-                format!("config file {}: {e}", path.display()),
+                format!(
+                    "config file {}: not JSON: {}",
+                    path.display(),
+                    unquoted(&e.to_string())
+                ),
                 Some(
-                    "accepted fields: authority, client_id, scope, endpoint, thumbprint, private_key_file \
-                     (the quickstart's), tenant, cert, key, password_file, cloud, authority_host, graph, alg, \
-                     send_x5c, ca_file, timeout, max_retries, token_cache"
+                    "the file must be a JSON object such as the quickstart's parameters.json"
                         .to_string(),
                 ),
             )
         })?;
-        if cfg.secret.is_some() {
+        // Checked before the fields, so a secret is refused (with its hint) whatever else is there.
+        if value.get("secret").is_some() {
             return Err(Error::config(
                 format!(
                     "config file {} holds a client secret; graphd authenticates with a certificate only",
@@ -104,6 +115,26 @@ impl ConfigFile {
                 ),
             ));
         }
+        let mut cfg = ConfigFile::deserialize(&value).map_err(|e| {
+            // serde names no field for a wrong type: find it by trying each field alone.
+            let field = value.as_object().and_then(|fields| {
+                fields.iter().find_map(|(name, v)| {
+                    let alone = serde_json::json!({ name: v });
+                    ConfigFile::deserialize(&alone)
+                        .is_err()
+                        .then(|| name.clone())
+                })
+            });
+            let at = field.map(|f| format!("{f}: ")).unwrap_or_default();
+            Error::config(
+                format!(
+                    "config file {}: {at}{}",
+                    path.display(),
+                    unquoted(&e.to_string())
+                ),
+                hint(),
+            )
+        })?;
         cfg.dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         cfg.path = path.to_path_buf();
         Ok(cfg)
@@ -157,6 +188,31 @@ impl ConfigFile {
                 .map_err(|_| self.bad("cloud", "must be public, usgov, usgov-dod or china")),
         }
     }
+}
+
+/// serde's message without the quoted values it echoes (`invalid type: string "..."`): a
+/// value in the wrong field may be a secret, and errors end up in CI logs.
+fn unquoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            out.push(c);
+            continue;
+        }
+        let mut escaped = false;
+        for q in chars.by_ref() {
+            match q {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => break,
+                _ => escaped = false,
+            }
+        }
+        if out.ends_with(' ') {
+            out.pop();
+        }
+    }
+    out
 }
 
 /// The app, tenant and endpoints, checked.
@@ -251,15 +307,26 @@ pub fn resolve_credential(
     args: &CredentialArgs,
     cfg: &ConfigFile,
 ) -> Result<(CredentialSource, PasswordSource)> {
-    let key = args
-        .key
-        .clone()
-        .or_else(|| cfg.key.as_deref().map(|k| cfg.relative(k)));
+    // The config's credential (cert, key, private_key_file, thumbprint) is one unit: a
+    // certificate from a flag or the environment replaces all of it.
+    let from_config = args.cert.is_none();
     let cert = args
         .cert
         .clone()
         .or_else(|| cfg.cert.as_deref().map(|c| cfg.relative(c)))
         .or_else(|| cfg.private_key_file.as_deref().map(|k| cfg.relative(k)));
+    let cfg_key = || {
+        let key = cfg.key.as_deref().or(match cfg.cert {
+            // With graphd's `cert`, the quickstart's `private_key_file` is the key.
+            Some(_) => cfg.private_key_file.as_deref(),
+            None => None,
+        });
+        key.map(|k| cfg.relative(k))
+    };
+    let key = args
+        .key
+        .clone()
+        .or_else(|| if from_config { cfg_key() } else { None });
     let Some(cert) = cert else {
         return Err(Error::usage(
             "no certificate given",
@@ -269,8 +336,10 @@ pub fn resolve_credential(
             ),
         ));
     };
+    // Flag > environment > file: the config's password_file only when neither
+    // --password-stdin nor AZURE_CLIENT_CERTIFICATE_PASSWORD gives one.
     let password_file = args.password_file.clone().or_else(|| {
-        if args.password_stdin {
+        if args.password_stdin || std::env::var_os(crate::password::PASSWORD_ENV).is_some() {
             None
         } else {
             cfg.password_file.as_deref().map(|p| cfg.relative(p))
@@ -279,7 +348,11 @@ pub fn resolve_credential(
     let source = CredentialSource {
         cert,
         key,
-        thumbprint: cfg.thumbprint.clone(),
+        thumbprint: if from_config {
+            cfg.thumbprint.clone()
+        } else {
+            None
+        },
     };
     Ok((
         source,
@@ -424,6 +497,26 @@ mod tests {
         let e = resolve_app(&no_args(), &c).unwrap_err();
         assert_eq!(e.exit_code(), 3);
         assert!(e.to_string().contains("Enter_the_Tenant_Name_Here"));
+    }
+
+    #[test]
+    fn serde_messages_lose_their_quoted_values() {
+        assert_eq!(
+            unquoted(r#"invalid type: string "hunter2 \" x", expected u64 at line 3 column 41"#),
+            "invalid type: string, expected u64 at line 3 column 41"
+        );
+        assert_eq!(
+            unquoted("unknown field `tennant`, expected one of `a`"),
+            "unknown field `tennant`, expected one of `a`"
+        );
+        let e = cfg(r#"{"tenant": "contoso.com", "send_x5c": "hunter2"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("send_x5c: invalid type: string, expected a boolean"),
+            "{e}"
+        );
+        assert!(!e.contains("hunter2"), "{e}");
     }
 
     #[test]

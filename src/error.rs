@@ -380,6 +380,17 @@ pub enum CredentialProblem {
     },
     /// PS256 needs the certificate's SHA-256 thumbprint, which a SHA-1 thumbprint alone cannot give.
     NeedCertificateForPs256,
+    /// A `-----BEGIN` marker without a plausible label (the label is not echoed: it may be key data).
+    MalformedPem {
+        line: usize,
+    },
+    /// PEM (or PKCS#12) holding neither a private key nor a certificate: a CSR, a public key.
+    NothingUsable,
+    SymlinkLoop,
+    /// The `--password-file` (or config `password_file`) cannot be used, for this reason.
+    PasswordFile(Box<CredentialProblem>),
+    /// An encrypted PFX without an integrity MAC (`-nomac`), which OpenSSL 3.0 cannot open.
+    PfxWithoutMac,
 }
 
 impl fmt::Display for CredentialProblem {
@@ -393,7 +404,7 @@ impl fmt::Display for CredentialProblem {
             Unreadable(reason) => write!(f, "cannot read: {reason}"),
             TooLarge { limit } => write!(
                 f,
-                "is larger than {} KiB, too large for a certificate or key file; not read",
+                "is larger than {} KiB, far more than any key, certificate or password file needs; not read",
                 limit / 1024
             ),
             Empty => f.write_str("is empty"),
@@ -442,6 +453,13 @@ impl fmt::Display for CredentialProblem {
             ),
             NeedCertificateForPs256 => f.write_str(
                 "PS256 needs the certificate (for its SHA-256 thumbprint); only a SHA-1 thumbprint was given",
+            ),
+            MalformedPem { line } => write!(f, "the PEM BEGIN marker at line {line} is malformed"),
+            NothingUsable => f.write_str("holds no private key or certificate"),
+            SymlinkLoop => f.write_str("is a symbolic link loop"),
+            PasswordFile(problem) => write!(f, "cannot use it as the password file: {problem}"),
+            PfxWithoutMac => f.write_str(
+                "the PFX is encrypted but has no integrity MAC (made with -nomac); OpenSSL cannot open it",
             ),
         }
     }
@@ -502,6 +520,19 @@ impl CredentialProblem {
             NeedCertificateForPs256 => {
                 "use --alg RS256 (x5t, SHA-1), or give the certificate with --cert to use PS256"
             }
+            MalformedPem { .. } => {
+                "each PEM block must start with -----BEGIN LABEL----- (5 dashes, a capitalized label); export or copy the file again"
+            }
+            NothingUsable => {
+                "pass a PEM file holding the private key and its certificate, or a PFX/PKCS#12 file; `graphd gen-cert` makes one"
+            }
+            SymlinkLoop => "the path is a symbolic link that points back to itself; fix the link",
+            PasswordFile(_) => {
+                "--password-file (or \"password_file\" in --config) must name a readable regular file holding the password"
+            }
+            PfxWithoutMac => {
+                "convert it to PEM with `openssl pkcs12 -in FILE -nodes -out cred.pem` (then chmod 600 cred.pem), or export the PFX again with a MAC"
+            }
         };
         Some(h.to_string())
     }
@@ -558,9 +589,86 @@ pub struct GraphFailure {
     pub hint: Option<String>,
 }
 
+/// What a Graph hint may need to know besides the status and `code`.
+#[derive(Debug, Clone, Copy)]
+pub struct GraphHintContext<'a> {
+    /// The request path, e.g. `/v1.0/users`.
+    pub path: &'a str,
+    /// The configured Graph origin, e.g. `https://graph.microsoft.com`.
+    pub graph_origin: &'a str,
+    /// The app's admin consent URL (`consent::url`), for a 403.
+    pub consent_url: &'a str,
+}
+
+impl GraphFailure {
+    /// The hint for a Graph error answer (facts §7.3, §7.4): branch on the status and `code`,
+    /// never on the message, as Graph's error guidance says.
+    pub fn hint_for(status: u16, code: Option<&str>, ctx: &GraphHintContext<'_>) -> Option<String> {
+        let users = ctx.path.contains("/users");
+        let advanced = "advanced queries (ne, not, endsWith, $search, $count) need \
+                        ConsistencyLevel: eventual: add --count to list-users, or $count=true to \
+                        the query of graphd get (graphd then sends the header)";
+        Some(match (status, code) {
+            (403, _) => format!(
+                "the app needs the Microsoft Graph application permission {} with admin consent \
+                 (App registrations > API permissions > Add a permission > Microsoft Graph > \
+                 Application permissions); an admin can consent at: {}",
+                if users {
+                    "User.Read.All"
+                } else {
+                    "this API requires (for users: User.Read.All)"
+                },
+                ctx.consent_url
+            ),
+            (401, _) => format!(
+                "Graph did not accept the token: check that --scope is this Graph endpoint's \
+                 /.default and that --cloud or --graph matches the token service ({})",
+                ctx.graph_origin
+            ),
+            (400, Some("Request_UnsupportedQuery")) => advanced.into(),
+            (400, Some("Request_BadRequest")) if ctx.path.ends_with("/$count") => advanced.into(),
+            (400, Some("Directory_ExpiredPageToken")) => {
+                "the page token expired; run the command again to start a new listing".into()
+            }
+            (400, _) => {
+                "check the query options: $select names, $filter syntax, $top between 1 and 999"
+                    .into()
+            }
+            (404, _) => "check the path (e.g. /v1.0/users/{id}) and that the object exists".into(),
+            (501, _) => "some properties can be selected only when getting a single user \
+                         (/v1.0/users/{id}); drop them from --select"
+                .into(),
+            (s, _) if (300..400).contains(&s) => "request the final URL directly".into(),
+            _ => return None,
+        })
+    }
+
+    /// The hint for a nextLink chain that loops back (a server or proxy bug).
+    pub fn looping_next_link_hint() -> String {
+        "Graph itself never does this: is a proxy rewriting the paging links? the items \
+         printed so far may repeat"
+            .into()
+    }
+
+    /// The hint for a 2xx answer that is not a page of a collection.
+    pub fn not_a_collection_hint() -> String {
+        "--all and list-users need a collection (a JSON object with \"value\"); without --all, \
+         graphd get prints any answer as it is. Is --graph (GRAPHD_GRAPH_ENDPOINT) the Graph endpoint?"
+            .into()
+    }
+}
+
 impl fmt::Display for GraphFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Graph refused GET {} (HTTP {}", self.path, self.status)?;
+        if (200..300).contains(&self.status) {
+            write!(
+                f,
+                "unusable answer from Graph to GET {} (HTTP {}",
+                self.path, self.status
+            )?;
+        } else {
+            write!(f, "Graph refused GET {} (HTTP {}", self.path, self.status)?;
+        }
         if let Some(code) = &self.code {
             write!(f, ", {code}")?;
         }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use url::Url;
 
-use crate::error::{Error, GraphFailure, Result};
+use crate::error::{Error, GraphFailure, GraphHintContext, Result};
 use crate::http::{self, Http};
 use crate::signer::Signer;
 use crate::token::{Token, TokenSource};
@@ -27,7 +27,9 @@ pub struct Page<'a> {
     pub next_link: Option<String>,
     #[serde(rename = "@odata.count")]
     pub count: Option<u64>,
-    #[serde(borrow, default)]
+    /// Required: an answer without it is not a collection page (a single object, say), and
+    /// must not pass for an empty one.
+    #[serde(borrow)]
     pub value: Vec<&'a RawValue>,
 }
 
@@ -57,7 +59,8 @@ impl<'a> Graph<'a> {
     /// A path (`/v1.0/users`, `v1.0/users`, `users`) or a URL, as a URL on the Graph origin.
     pub fn resolve(&self, path_or_url: &str) -> Result<Url> {
         let text = path_or_url.trim();
-        let url = if text.starts_with("https://") || text.starts_with("http://") {
+        let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
+        let url = if lower.starts_with("https://") || lower.starts_with("http://") {
             Url::parse(text)
                 .map_err(|e| Error::usage(format!("{text:?} is not a URL: {e}"), None))?
         } else {
@@ -192,31 +195,16 @@ impl<'a> Graph<'a> {
     }
 
     fn hint_for(&self, status: u16, code: Option<&str>, url: &Url) -> Option<String> {
-        let app = &self.signer().app;
-        let users = url.path().contains("/users");
-        Some(match (status, code) {
-            (403, _) => format!(
-                "the app needs the Microsoft Graph application permission {} with admin consent \
-                 (App registrations > API permissions > Add > Application permissions); an admin can consent at: {}",
-                if users {
-                    "User.Read.All"
-                } else {
-                    "for this API (for users: User.Read.All)"
-                },
-                crate::consent::url(app, false, None)
-            ),
-            (401, _) => format!(
-                "Graph did not accept the token: check that --scope is this Graph endpoint's /.default and that --cloud matches ({})",
-                url.origin().ascii_serialization()
-            ),
-            (404, _) => "check the path (e.g. /v1.0/users/{id}) and that the object exists".into(),
-            (400, _) => {
-                "check the query options: $select names, $filter syntax, $top between 1 and 999"
-                    .into()
-            }
-            (s, _) if (300..400).contains(&s) => "request the final URL directly".into(),
-            _ => return None,
-        })
+        let consent_url = crate::consent::url(&self.signer().app, false, None);
+        GraphFailure::hint_for(
+            status,
+            code,
+            &GraphHintContext {
+                path: url.path(),
+                graph_origin: &self.base.origin().ascii_serialization(),
+                consent_url: consent_url.as_str(),
+            },
+        )
     }
 
     /// Fetches `first` and every page after it, calling `each` with every page until there is
@@ -227,6 +215,7 @@ impl<'a> Graph<'a> {
         eventual: bool,
         mut each: impl FnMut(&Page<'_>) -> Result<ControlFlow<()>>,
     ) -> Result<u64> {
+        let mut loops = LoopGuard::new(&first);
         let mut url = first;
         let mut pages = 0u64;
         loop {
@@ -239,7 +228,7 @@ impl<'a> Graph<'a> {
                     Some(format!("a page that is not a Graph collection ({e})")),
                     None,
                     &url,
-                    Some("is --graph (GRAPHD_GRAPH_ENDPOINT) the Graph endpoint, and the path a collection?".into()),
+                    Some(GraphFailure::not_a_collection_hint()),
                 )
             })?;
             if each(&page)?.is_break() {
@@ -260,18 +249,51 @@ impl<'a> Graph<'a> {
             })?;
             // Checked before any request, so the token never reaches another host.
             self.check_origin(&next)?;
-            if next == url {
+            if next == url || !loops.step(&next) {
                 return Err(self.failure(
                     200,
                     None,
-                    Some("an @odata.nextLink pointing at the same page".into()),
+                    Some("an @odata.nextLink leading back to a page already fetched".into()),
                     None,
                     &url,
-                    None,
+                    Some(GraphFailure::looping_next_link_hint()),
                 ));
             }
             url = next;
         }
+    }
+}
+
+/// Notices a chain of nextLinks that loops, in constant memory (Brent's cycle detection): a
+/// remembered link jumps ahead to the current one at every power of two steps, so a loop of
+/// any length is noticed within a few laps, and listing a million pages keeps one URL.
+struct LoopGuard {
+    mark: Url,
+    power: u64,
+    steps: u64,
+}
+
+impl LoopGuard {
+    fn new(first: &Url) -> Self {
+        LoopGuard {
+            mark: first.clone(),
+            power: 1,
+            steps: 0,
+        }
+    }
+
+    /// Takes the next link; `false` when it is the remembered one: the chain loops.
+    fn step(&mut self, next: &Url) -> bool {
+        if *next == self.mark {
+            return false;
+        }
+        self.steps += 1;
+        if self.steps == self.power {
+            self.mark = next.clone();
+            self.power = self.power.saturating_mul(2);
+            self.steps = 0;
+        }
+        true
     }
 }
 
@@ -354,6 +376,33 @@ mod tests {
     }
 
     #[test]
+    fn looping_next_links_are_noticed() {
+        let url = |i: usize| Url::parse(&format!("https://g/v1.0/users?$skiptoken={i}")).unwrap();
+        // A chain of `tail` pages, then a loop of `cycle` pages: stopped in time linear in both.
+        for tail in 0..6 {
+            for cycle in 1..40 {
+                let at = |k: usize| {
+                    url(if k < tail {
+                        k
+                    } else {
+                        tail + (k - tail) % cycle
+                    })
+                };
+                let mut guard = LoopGuard::new(&at(0));
+                let stopped = (1..10_000).find(|k| !guard.step(&at(*k)));
+                let k = stopped.unwrap_or_else(|| panic!("tail {tail}, loop {cycle}"));
+                assert!(
+                    k <= 2 * (tail + cycle) + cycle,
+                    "tail {tail}, loop {cycle}: {k} steps"
+                );
+            }
+        }
+        // A chain without a loop is never stopped.
+        let mut guard = LoopGuard::new(&url(0));
+        assert!((1..100_000).all(|k| guard.step(&url(k))));
+    }
+
+    #[test]
     fn pages_borrow_raw_items() {
         let body = br#"{"@odata.context":"x","@odata.count":2,"value":[{"id":"1"},{"id":"2","a":[1,2]}],"@odata.nextLink":"https://g/v1.0/users?$skiptoken=a"}"#;
         let p: Page<'_> = serde_json::from_slice(body).unwrap();
@@ -363,6 +412,9 @@ mod tests {
         assert!(p.next_link.is_some());
         let empty: Page<'_> = serde_json::from_slice(br#"{"value":[]}"#).unwrap();
         assert!(empty.value.is_empty() && empty.next_link.is_none());
+        // A single object is not an empty page.
+        assert!(serde_json::from_slice::<Page<'_>>(br#"{"id":"1","displayName":"A"}"#).is_err());
+        assert!(serde_json::from_slice::<Page<'_>>(br#"{"value":null}"#).is_err());
     }
 
     #[test]

@@ -83,15 +83,20 @@ pub fn encode(
     // Serializing plain structs of strings and numbers cannot fail.
     let header = serde_json::to_vec(header).unwrap_or_default();
     let claims = serde_json::to_vec(claims).unwrap_or_default();
+    // Room for all three segments up front, so the string never reallocates and leaves an
+    // unwiped copy of the finished token behind (a 4096-bit signature is 683 characters).
+    let signature_len = key.size();
     let mut out = Zeroizing::new(String::with_capacity(
-        (header.len() + claims.len()) * 4 / 3 + 400,
+        (header.len() + claims.len() + signature_len) * 4 / 3 + 8,
     ));
     URL_SAFE_NO_PAD.encode_string(&header, &mut out);
     out.push('.');
     URL_SAFE_NO_PAD.encode_string(&claims, &mut out);
-    let signature = sign(alg, key, out.as_bytes())?;
+    // The signature completes a bearer credential: its buffer is wiped too.
+    let signature = Zeroizing::new(sign(alg, key, out.as_bytes())?);
     out.push('.');
-    URL_SAFE_NO_PAD.encode_string(&signature, &mut out);
+    URL_SAFE_NO_PAD.encode_string(&*signature, &mut out);
+    debug_assert!(out.len() <= out.capacity());
     Ok(out)
 }
 
@@ -133,6 +138,22 @@ mod tests {
                 Alg::PS256
             };
             assert!(!verify(other, &key, input.as_bytes(), &sig));
+        }
+    }
+
+    #[test]
+    fn the_token_is_built_without_reallocating() {
+        // A reallocation would leave an unwiped copy of the token in freed memory: the
+        // capacity must still be the one asked for up front (growth at least doubles it).
+        for bits in [2048, 4096] {
+            let key = PKey::from_rsa(Rsa::generate(bits).unwrap()).unwrap();
+            let header = serde_json::json!({"alg": "PS256", "x5c": ["A".repeat(3000)]});
+            let claims = serde_json::json!({"a": 1});
+            let jws = encode(Alg::PS256, &key, &header, &claims).unwrap();
+            let json_len = serde_json::to_vec(&header).unwrap().len()
+                + serde_json::to_vec(&claims).unwrap().len();
+            assert_eq!(jws.capacity(), (json_len + bits as usize / 8) * 4 / 3 + 8);
+            assert!(jws.len() <= jws.capacity());
         }
     }
 

@@ -25,3 +25,4 @@ pub mod password;
 pub mod secret;
 pub mod signer;
 pub mod token;
+pub mod usage;

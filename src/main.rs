@@ -4,12 +4,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use graphd::cli::Cli;
-use graphd::error::{Error, exit};
+use graphd::error::Error;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => return usage_error(&e),
+        Err(e) => return ExitCode::from(graphd::usage::report(&e)),
     };
     graphd::messages::init(cli.verbose);
     match graphd::commands::run(cli) {
@@ -24,44 +24,4 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
-}
-
-/// Help and version go to stdout as clap prints them; every other parse error becomes the
-/// usual `graphd: error:` line plus a hint, with exit code 2.
-fn usage_error(e: &clap::Error) -> ExitCode {
-    use clap::error::ErrorKind;
-    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-        let _ = e.print();
-        return ExitCode::SUCCESS;
-    }
-    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        let _ = e.print();
-        return ExitCode::from(exit::USAGE);
-    }
-    let text = e.render().to_string();
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let first = lines.next().unwrap_or("invalid command line");
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    // "the following required arguments were not provided:" lists them on indented lines.
-    let listed: Vec<&str> = if first.ends_with(':') {
-        text.lines()
-            .skip_while(|l| !l.ends_with(first))
-            .skip(1)
-            .take_while(|l| l.starts_with(' '))
-            .map(str::trim)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    if listed.is_empty() {
-        eprintln!("graphd: error: {first}");
-    } else {
-        eprintln!("graphd: error: {first} {}", listed.join(", "));
-    }
-    let tip = lines.find_map(|l| l.trim().strip_prefix("tip: "));
-    match tip {
-        Some(tip) => eprintln!("hint: {tip}"),
-        None => eprintln!("hint: see `graphd --help`, or `graphd <command> --help`"),
-    }
-    ExitCode::from(exit::USAGE)
 }

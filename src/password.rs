@@ -4,7 +4,8 @@
 //! `AZURE_CLIENT_CERTIFICATE_PASSWORD` environment variable, then a no-echo prompt when stdin
 //! is a terminal. Never argv: every user of the machine can read a process's arguments.
 
-use std::io::{IsTerminal, Read};
+use std::fs::OpenOptions;
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
@@ -106,12 +107,25 @@ impl PasswordSource {
         }
         let value = match &self.origin {
             Origin::Nothing => return Ok(None),
-            Origin::File(file) => {
-                let bytes = read_limited(file, MAX_PASSWORD_FILE)?;
-                Some(to_password(&bytes, Some(file))?)
-            }
+            Origin::File(file) => match read_limited(file, MAX_PASSWORD_FILE) {
+                Ok(bytes) => Some(to_password(&bytes, Some(file))?),
+                // `: > pw.txt` is how one writes down an empty password.
+                Err(Error::Credential {
+                    problem: CredentialProblem::Empty,
+                    ..
+                }) => Some(Password::new(String::new())),
+                // Said as a password-file problem, so the hint names --password-file.
+                Err(Error::Credential { problem, .. }) => {
+                    return Err(Error::credential(
+                        Some(file),
+                        CredentialProblem::PasswordFile(Box::new(problem)),
+                    ));
+                }
+                Err(other) => return Err(other),
+            },
             Origin::Stdin => {
-                let mut bytes = Zeroizing::new(Vec::new());
+                // Full capacity up front: growing would leave unwiped copies of the password.
+                let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_PASSWORD_FILE as usize + 1));
                 std::io::stdin()
                     .take(MAX_PASSWORD_FILE)
                     .read_to_end(&mut bytes)
@@ -134,15 +148,54 @@ impl PasswordSource {
 
 /// Asks on the terminal without echo.
 fn prompt(text: &str) -> Result<Password> {
-    let typed = rpassword::prompt_password(text)
-        .map(Zeroizing::new)
-        .map_err(|e| {
-            Error::config(
-                format!("cannot read the password from the terminal: {e}"),
-                None,
-            )
-        })?;
-    to_password(typed.as_bytes(), None)
+    let typed = prompt_on_tty(text).map_err(|e| {
+        Error::config(
+            format!("cannot read the password from the terminal: {e}"),
+            None,
+        )
+    })?;
+    to_password(&typed, None)
+}
+
+/// Asks for a password on the controlling terminal, turning echo off *before* the prompt
+/// is shown, as OpenSSH's readpassphrase does: whatever is typed once the prompt is visible
+/// is never echoed. (rpassword shows the prompt first, then turns echo off, which leaves a
+/// window in which a fast typist's or a script's input is echoed.)
+fn prompt_on_tty(prompt: &str) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    use rustix::termios::{self, LocalModes, OptionalActions};
+    let mut tty = OpenOptions::new().read(true).write(true).open("/dev/tty")?;
+    let original = termios::tcgetattr(&tty)?;
+    let mut quiet = original.clone();
+    quiet.local_modes.remove(LocalModes::ECHO);
+    // The user's Enter still moves to the next line.
+    quiet.local_modes.insert(LocalModes::ECHONL);
+    termios::tcsetattr(&tty, OptionalActions::Now, &quiet)?;
+    let typed = tty
+        .write_all(prompt.as_bytes())
+        .and_then(|()| tty.flush())
+        .and_then(|()| read_line(&mut tty));
+    // Restore echo whatever happened while reading.
+    let restored = termios::tcsetattr(&tty, OptionalActions::Now, &original);
+    let typed = typed?;
+    restored?;
+    Ok(typed)
+}
+
+/// One line, without its line ending, into memory that never reallocates (each
+/// reallocation would leave an unwiped copy of the password).
+fn read_line(input: &mut impl Read) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    let mut line = Zeroizing::new(Vec::with_capacity(MAX_PASSWORD_FILE as usize));
+    let mut byte = Zeroizing::new([0u8; 1]);
+    while input.read(&mut *byte)? == 1 && byte[0] != b'\n' {
+        if line.len() == line.capacity() {
+            return Err(std::io::Error::other("the password is too long"));
+        }
+        line.push(byte[0]);
+    }
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    Ok(line)
 }
 
 /// Strips one trailing newline (files and `echo` add one) and checks the text is usable.
@@ -175,6 +228,44 @@ mod tests {
         assert_eq!(to_password(b" pw ", None).unwrap().expose_secret(), " pw ");
         assert!(to_password(b"p\0w", None).is_err());
         assert!(to_password(&[0xff, 0xfe], None).is_err());
+    }
+
+    #[test]
+    fn password_file_problems_are_said_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing");
+        let mut src = PasswordSource::new(Some(missing.clone()), false);
+        let e = src.get(Encrypted::Pfx, Path::new("x.pfx")).unwrap_err();
+        match &e {
+            Error::Credential { path, problem } => {
+                assert_eq!(path.as_deref(), Some(missing.as_path()));
+                assert_eq!(
+                    problem,
+                    &CredentialProblem::PasswordFile(Box::new(CredentialProblem::NotFound))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(e.hint().unwrap().contains("--password-file"));
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, "").unwrap();
+        let mut src = PasswordSource::new(Some(empty), false);
+        let p = src
+            .get(Encrypted::Pfx, Path::new("x.pfx"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.expose_secret(), "");
+    }
+
+    #[test]
+    fn a_typed_line_ends_at_the_newline() {
+        let mut input: &[u8] = b"p\xc3\xa4ss word\r\nnext line";
+        assert_eq!(&*read_line(&mut input).unwrap(), "päss word".as_bytes());
+        assert_eq!(input, b"next line", "nothing read past the line");
+        let mut eof: &[u8] = b"no newline";
+        assert_eq!(&*read_line(&mut eof).unwrap(), b"no newline");
+        let long = vec![b'x'; MAX_PASSWORD_FILE as usize + 1];
+        assert!(read_line(&mut long.as_slice()).is_err());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! are checked with `graphd cert` and with the `openssl` CLI, as a user would check them.
 
 mod consent;
+mod end_to_end;
 mod protected;
 mod refusals;
 

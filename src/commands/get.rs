@@ -22,22 +22,24 @@ pub fn run(args: &GetArgs) -> Result<()> {
     let rt = http::runtime()?;
     if !args.all {
         let body = rt.block_on(graph.get(&url, eventual))?;
-        let text = String::from_utf8_lossy(&body);
-        return if text.ends_with('\n') {
-            output::text(&text)
-        } else {
-            output::line(&text)
-        };
+        return output::body(&body);
     }
     let mut writer = ItemWriter::new(args.output, Vec::new());
-    let mut progress = Progress::new(args.quiet);
+    let mut progress = Progress::new(args.quiet, "items");
     let result = rt.block_on(graph.pages(url, eventual, |page| {
+        progress.before_output();
         writer.page(&page.value)?;
         progress.page(page.value.len() as u64);
         Ok(ControlFlow::Continue(()))
     }));
     progress.finish();
-    let finished = writer.finish();
+    // What was printed stays printed, and the JSON array is closed, even on error; an error
+    // before the first page prints nothing, so a failure never reads as an empty listing.
+    let finished = if result.is_ok() || progress.pages() > 0 {
+        writer.finish()
+    } else {
+        Ok(())
+    };
     result?;
     finished
 }

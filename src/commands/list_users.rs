@@ -28,22 +28,24 @@ pub fn run(args: &ListUsersArgs) -> Result<()> {
             .collect()
     };
     let mut url = graph.resolve("/v1.0/users")?;
-    {
-        let mut q = url.query_pairs_mut();
-        q.append_pair("$top", &args.top.to_string());
-        if !select.is_empty() {
-            q.append_pair("$select", &select.join(","));
-        }
-        if let Some(filter) = &args.filter {
-            q.append_pair("$filter", filter);
-        }
-        if args.count {
-            q.append_pair("$count", "true");
-        }
+    // No bigger pages than --max needs: `--max 5` asks for 5 users, not 999.
+    let top = args
+        .max
+        .map_or(u64::from(args.top), |m| m.clamp(1, u64::from(args.top)));
+    let mut query = vec![query_pair("$top", &top.to_string())];
+    if !select.is_empty() {
+        query.push(query_pair("$select", &select.join(",")));
     }
+    if let Some(filter) = &args.filter {
+        query.push(query_pair("$filter", filter));
+    }
+    if args.count {
+        query.push(query_pair("$count", "true"));
+    }
+    url.set_query(Some(&query.join("&")));
     let columns = if tabular { select } else { Vec::new() };
     let mut writer = ItemWriter::new(args.output, columns);
-    let mut progress = Progress::new(args.quiet);
+    let mut progress = Progress::new(args.quiet, "users");
     let max = args.max.unwrap_or(u64::MAX);
     let count = args.count;
     let result = http::runtime()?.block_on(graph.pages(url, count, |page| {
@@ -55,6 +57,7 @@ pub fn run(args: &ListUsersArgs) -> Result<()> {
         }
         let room = usize::try_from(max - writer.written()).unwrap_or(usize::MAX);
         let items = &page.value[..page.value.len().min(room)];
+        progress.before_output();
         writer.page(items)?;
         progress.page(items.len() as u64);
         Ok(if writer.written() >= max {
@@ -64,8 +67,37 @@ pub fn run(args: &ListUsersArgs) -> Result<()> {
         })
     }));
     progress.finish();
-    // Users already printed stay printed, and the JSON array stays valid, even on error.
-    let finished = writer.finish();
+    // What was printed stays printed, and the JSON array is closed, even on error; an error
+    // before the first page prints nothing, so a failure never reads as an empty listing.
+    let finished = if result.is_ok() || progress.pages() > 0 {
+        writer.finish()
+    } else {
+        Ok(())
+    };
     result?;
     finished
+}
+
+/// `key=value` with the value percent-encoded as RFC 3986 asks, which Graph's query
+/// parameter guidance requires: a space is `%20`, never the form encoding's `+` (which a
+/// server reading RFC 3986 takes for a plus sign, as in `userPrincipalName eq 'a+b@x'`).
+fn query_pair(key: &str, value: &str) -> String {
+    let value: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+    // byte_serialize writes a literal '+' as %2B, so every '+' left is a space.
+    format!("{key}={}", value.replace('+', "%20"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_values_are_rfc_3986_encoded() {
+        assert_eq!(
+            super::query_pair("$filter", "userPrincipalName eq 'a+b@x.com'"),
+            "$filter=userPrincipalName%20eq%20%27a%2Bb%40x.com%27"
+        );
+        assert_eq!(
+            super::query_pair("$select", "id,displayName"),
+            "$select=id%2CdisplayName"
+        );
+    }
 }

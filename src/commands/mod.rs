@@ -4,6 +4,7 @@
 mod assertion;
 mod cert;
 mod consent;
+mod demo;
 mod emulator;
 mod gen_cert;
 mod get;
@@ -15,7 +16,7 @@ mod token;
 use clap::CommandFactory;
 
 use crate::cli::{Cli, Command};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::signer::Signer;
 
 /// Runs the parsed command line.
@@ -29,13 +30,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::GenCert(args) => gen_cert::run(&args),
         Command::ConsentUrl(args) => consent::run(&args),
         Command::Emulator(args) => emulator::run(&args),
+        Command::Demo(args) => demo::run(&args),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "graphd", &mut out);
             crate::output::text(&String::from_utf8_lossy(&out))
         }
-        _ => Err(Error::Internal(
-            "this command is not implemented yet".into(),
-        )),
     }
 }

@@ -10,18 +10,17 @@ mod pem;
 mod pfx;
 mod read;
 pub mod report;
+mod thumbprint;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use openssl::hash::{MessageDigest, hash};
 use openssl::pkey::{Id, PKey, PKeyRef, Private};
 use openssl::x509::{X509, X509Ref};
 
 pub use pfx::ensure_legacy_provider;
 pub use read::{MAX_CREDENTIAL_FILE, read_limited};
+pub use thumbprint::Thumbprints;
 
 use crate::clock;
 use crate::error::{CredentialProblem, Error, Result};
@@ -58,6 +57,7 @@ pub fn read_into(
 ) -> Result<()> {
     let data = read_limited(path, MAX_CREDENTIAL_FILE)?;
     let keys_before = material.keys.len();
+    let certs_before = material.certs.len();
     if pem::looks_like_pem(&data) {
         pem::decode(&data, path, passwords, material)?;
     } else if let Some(p12) = pfx::parse(&data) {
@@ -70,6 +70,13 @@ pub fn read_into(
         return Err(Error::credential(
             Some(path),
             CredentialProblem::Unrecognized,
+        ));
+    }
+    if material.keys.len() == keys_before && material.certs.len() == certs_before {
+        // A CSR, a public key, parameters: PEM, but nothing graphd can use.
+        return Err(Error::credential(
+            Some(path),
+            CredentialProblem::NothingUsable,
         ));
     }
     if material.keys.len() > keys_before && material.key_path.is_none() {
@@ -105,67 +112,6 @@ pub fn load(source: &CredentialSource, passwords: &mut PasswordSource) -> Result
     Credential::from_material(material, source)
 }
 
-/// SHA-1 and SHA-256 digests of a certificate's DER, the basis of `x5t` and `x5t#S256`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Thumbprints {
-    pub sha1: [u8; 20],
-    /// Absent when only a SHA-1 thumbprint was configured, without the certificate.
-    pub sha256: Option<[u8; 32]>,
-}
-
-impl Thumbprints {
-    /// Digests of DER bytes (RFC 7515 §4.1.7 and §4.1.8: over the DER, not the PEM).
-    pub fn of_der(der: &[u8]) -> Result<Self> {
-        let sha1 = hash(MessageDigest::sha1(), der).map_err(openssl_bug)?;
-        let sha256 = hash(MessageDigest::sha256(), der).map_err(openssl_bug)?;
-        let mut out = Thumbprints {
-            sha1: [0; 20],
-            sha256: Some([0; 32]),
-        };
-        out.sha1.copy_from_slice(&sha1);
-        if let Some(s) = out.sha256.as_mut() {
-            s.copy_from_slice(&sha256);
-        }
-        Ok(out)
-    }
-
-    pub fn of_cert(cert: &X509Ref) -> Result<Self> {
-        Self::of_der(&cert.to_der().map_err(openssl_bug)?)
-    }
-
-    /// Parses a SHA-1 thumbprint as the portal or PowerShell shows it (hex, any case,
-    /// optional `:` or spaces).
-    pub fn from_sha1_hex(text: &str) -> Option<Self> {
-        let hex: String = text
-            .chars()
-            .filter(|c| !matches!(c, ':' | ' ' | '-'))
-            .collect();
-        if hex.len() != 40 {
-            return None;
-        }
-        let mut sha1 = [0u8; 20];
-        for (i, byte) in sha1.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-        }
-        Some(Thumbprints { sha1, sha256: None })
-    }
-
-    /// Uppercase hex of the SHA-1 digest, as the Azure portal shows it.
-    pub fn sha1_hex(&self) -> String {
-        self.sha1.iter().map(|b| format!("{b:02X}")).collect()
-    }
-
-    /// The `x5t` header value: base64url (unpadded) of the SHA-1 digest.
-    pub fn x5t(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.sha1)
-    }
-
-    /// The `x5t#S256` header value: base64url (unpadded) of the SHA-256 digest.
-    pub fn x5t_s256(&self) -> Option<String> {
-        self.sha256.map(|d| URL_SAFE_NO_PAD.encode(d))
-    }
-}
-
 /// A loaded, checked credential: an RSA key of at least 2048 bits and, normally, its
 /// certificate with the rest of the chain.
 pub struct Credential {
@@ -181,18 +127,24 @@ pub struct Credential {
 impl Credential {
     /// Applies Entra's rules to what was read.
     pub fn from_material(mut m: Material, source: &CredentialSource) -> Result<Self> {
-        let key_path = m.key_path.clone().unwrap_or_else(|| source.cert.clone());
+        // The file a key problem is blamed on: where the key was found, else where the user
+        // said it would be (--key), else the one file given.
+        let key_path = m
+            .key_path
+            .clone()
+            .or_else(|| source.key.clone())
+            .unwrap_or_else(|| source.cert.clone());
         let key_fail = |p| Error::credential(Some(&key_path), p);
         let cert_fail = |p| Error::credential(Some(&source.cert), p);
         if m.keys.len() > 1 {
             return Err(key_fail(CredentialProblem::MultipleKeys));
         }
         let Some(key) = m.keys.pop() else {
-            return Err(cert_fail(if m.certs.is_empty() {
-                CredentialProblem::Unrecognized
+            return Err(if m.certs.is_empty() {
+                cert_fail(CredentialProblem::NothingUsable)
             } else {
-                CredentialProblem::NoPrivateKey
-            }));
+                key_fail(CredentialProblem::NoPrivateKey)
+            });
         };
         check_key(&key).map_err(key_fail)?;
         let configured = match &source.thumbprint {
@@ -392,35 +344,6 @@ pub fn certificates_from_pem(data: &[u8]) -> Result<Vec<X509>, CredentialProblem
     Ok(out)
 }
 
-fn openssl_bug(e: openssl::error::ErrorStack) -> Error {
+pub(crate) fn openssl_bug(e: openssl::error::ErrorStack) -> Error {
     Error::Internal(format!("OpenSSL: {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thumbprint_encodings() {
-        let t = Thumbprints::of_der(b"not really a certificate").unwrap();
-        assert_eq!(t.sha1_hex().len(), 40);
-        assert!(
-            t.sha1_hex()
-                .chars()
-                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
-        );
-        assert_eq!(t.x5t().len(), 27);
-        assert_eq!(t.x5t_s256().unwrap().len(), 43);
-        assert!(!t.x5t().contains('='));
-        let back = Thumbprints::from_sha1_hex(&t.sha1_hex().to_lowercase()).unwrap();
-        assert_eq!(back.sha1, t.sha1);
-        assert_eq!(back.x5t_s256(), None);
-        let colons: Vec<String> = t.sha1.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(
-            Thumbprints::from_sha1_hex(&colons.join(":")).unwrap().sha1,
-            t.sha1
-        );
-        assert!(Thumbprints::from_sha1_hex("ABC").is_none());
-        assert!(Thumbprints::from_sha1_hex(&"G".repeat(40)).is_none());
-    }
 }

@@ -55,67 +55,84 @@ impl Block<'_> {
 
 /// Whether the bytes look like PEM at all.
 pub fn looks_like_pem(data: &[u8]) -> bool {
-    data.windows(11).any(|w| w == b"-----BEGIN ")
+    find(data, BEGIN, 0).is_some()
+}
+
+const BEGIN: &[u8] = b"-----BEGIN ";
+const END: &[u8] = b"-----END ";
+const DASHES: &[u8] = b"-----";
+/// Longer than any real label ("SSH2 ENCRYPTED PRIVATE KEY" is 26).
+const MAX_LABEL: usize = 64;
+
+fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    haystack
+        .get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|i| i + from)
+}
+
+/// The label starting at `at`, up to the next `-----`, if it is a plausible one: capitals,
+/// digits and spaces only. Anything else is refused without being echoed, because a PEM file
+/// flattened onto one line would otherwise put the base64 of the key into the "label".
+fn label_at(data: &[u8], at: usize) -> Option<&[u8]> {
+    let rest = data.get(at..)?;
+    let len = find(&rest[..rest.len().min(MAX_LABEL + DASHES.len())], DASHES, 0)?;
+    let label = &rest[..len];
+    let plausible = !label.is_empty()
+        && label
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b' ');
+    plausible.then_some(label)
 }
 
 /// Splits PEM text into blocks; text outside blocks is ignored.
+///
+/// Blocks are found by their markers, not by lines, so a PEM flattened onto one line (as CI
+/// secret stores sometimes do) still parses; line numbers are those of the BEGIN markers.
 pub fn blocks(data: &[u8]) -> Result<Vec<Block<'_>>, CredentialProblem> {
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let mut out = Vec::new();
-    // (label, BEGIN line number, byte offset of BEGIN, has headers, body lines)
-    type Open<'a> = (String, usize, usize, bool, Vec<&'a [u8]>);
-    let mut open: Option<Open<'_>> = None;
-    let mut offset = 0;
-    for (i, raw) in data.split(|&b| b == b'\n').enumerate() {
-        let start = offset;
-        offset += raw.len() + 1;
-        let line = raw.trim_ascii();
-        match &mut open {
-            None => {
-                if let Some(label) = delimited(line, b"-----BEGIN ") {
-                    let indent = raw.iter().take_while(|b| b.is_ascii_whitespace()).count();
-                    open = Some((label, i + 1, start + indent, false, Vec::new()));
-                }
-            }
-            Some((label, begin_line, begin_at, headers, body)) => {
-                if let Some(end) = delimited(line, b"-----END ") {
-                    if end != *label {
-                        return Err(CredentialProblem::TruncatedPem {
-                            label: label.clone(),
-                            line: *begin_line,
-                        });
-                    }
-                    let end_at = (start + raw.len()).min(data.len());
-                    out.push(Block {
-                        label: std::mem::take(label),
-                        line: *begin_line,
-                        text: &data[*begin_at..end_at],
-                        has_headers: *headers,
-                        body: std::mem::take(body),
-                    });
-                    open = None;
-                } else if line.starts_with(b"-----BEGIN ") {
-                    return Err(CredentialProblem::TruncatedPem {
-                        label: label.clone(),
-                        line: *begin_line,
-                    });
-                } else if line.contains(&b':') {
-                    *headers = true;
-                } else if !line.is_empty() {
-                    body.push(line);
-                }
+    let (mut pos, mut counted, mut line) = (0, 0, 1);
+    while let Some(begin) = find(data, BEGIN, pos) {
+        line += data[counted..begin].iter().filter(|&&b| b == b'\n').count();
+        counted = begin;
+        let label =
+            label_at(data, begin + BEGIN.len()).ok_or(CredentialProblem::MalformedPem { line })?;
+        let label_text = String::from_utf8_lossy(label).into_owned();
+        let truncated = || CredentialProblem::TruncatedPem {
+            label: label_text.clone(),
+            line,
+        };
+        let body_at = begin + BEGIN.len() + label.len() + DASHES.len();
+        let end = find(data, END, body_at).ok_or_else(truncated)?;
+        // A BEGIN before the END: this block was cut short.
+        if find(&data[..end], BEGIN, body_at).is_some()
+            || label_at(data, end + END.len()) != Some(label)
+        {
+            return Err(truncated());
+        }
+        let block_end = end + END.len() + label.len() + DASHES.len();
+        let mut has_headers = false;
+        let mut body = Vec::new();
+        for raw in data[body_at..end].split(|&b| b == b'\n') {
+            let l = raw.trim_ascii();
+            if l.contains(&b':') {
+                has_headers = true;
+            } else if !l.is_empty() {
+                body.push(l);
             }
         }
-    }
-    if let Some((label, line, ..)) = open {
-        return Err(CredentialProblem::TruncatedPem { label, line });
+        out.push(Block {
+            label: label_text,
+            line,
+            text: &data[begin..block_end],
+            has_headers,
+            body,
+        });
+        pos = block_end;
     }
     Ok(out)
-}
-
-fn delimited(line: &[u8], prefix: &[u8]) -> Option<String> {
-    let rest = line.strip_prefix(prefix)?.strip_suffix(b"-----")?;
-    Some(String::from_utf8_lossy(rest).into_owned())
 }
 
 /// Decodes every certificate and private key in a PEM file into `material`.
@@ -168,9 +185,26 @@ pub fn decode(
                 let der = block.der().map_err(fail)?;
                 material.keys.push(encrypted_pkcs8(&der, path, passwords)?);
             }
-            "EC PRIVATE KEY" => return Err(fail(CredentialProblem::NotRsa { kind: "EC".into() })),
-            "DSA PRIVATE KEY" => {
-                return Err(fail(CredentialProblem::NotRsa { kind: "DSA".into() }));
+            // Parsed (when not encrypted) only so that `graphd cert` can show what it is;
+            // `check_key` refuses it afterwards.
+            "EC PRIVATE KEY" | "DSA PRIVATE KEY" => {
+                let kind = block
+                    .label
+                    .split(' ')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let key = match block.has_headers {
+                    true => None,
+                    false => block
+                        .der()
+                        .ok()
+                        .and_then(|der| PKey::private_key_from_der(&der).ok()),
+                };
+                match key {
+                    Some(k) => material.keys.push(k),
+                    None => return Err(fail(CredentialProblem::NotRsa { kind })),
+                }
             }
             "OPENSSH PRIVATE KEY" | "SSH2 ENCRYPTED PRIVATE KEY" => return Err(unsupported()),
             // Parameters, public keys, CSRs, CRLs: not needed, not harmful.
@@ -279,6 +313,49 @@ mod tests {
                 line: 1
             }
         );
+    }
+
+    #[test]
+    fn one_line_pem_parses() {
+        // CI secret stores sometimes flatten a PEM file onto one line.
+        let b = blocks(b"-----BEGIN PRIVATE KEY----- REVG -----END PRIVATE KEY----- -----BEGIN CERTIFICATE-----QUJD-----END CERTIFICATE-----").unwrap();
+        assert_eq!(b.len(), 2);
+        assert_eq!(
+            (b[0].label.as_str(), b[0].der().unwrap().as_slice()),
+            ("PRIVATE KEY", &b"DEF"[..])
+        );
+        assert_eq!(
+            (b[1].label.as_str(), b[1].der().unwrap().as_slice()),
+            ("CERTIFICATE", &b"ABC"[..])
+        );
+        assert_eq!(
+            b[1].text,
+            b"-----BEGIN CERTIFICATE-----QUJD-----END CERTIFICATE-----"
+        );
+    }
+
+    #[test]
+    fn a_malformed_label_is_never_echoed() {
+        // Regression: the label used to run to the end of the line, so a flattened key whose
+        // markers lost a dash put its base64 into the error message.
+        for text in [
+            &b"x\n-----BEGIN PRIVATE KEY---- MIIEvQIBADANBgkqhkiG9w0BAQEFAASC -----END PRIVATE KEY-----"[..],
+            b"-----BEGIN private key-----\nMIIE\n-----END private key-----\n",
+            b"-----BEGIN PRIVATE KEY MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQD-----",
+        ] {
+            let e = blocks(text).err().unwrap();
+            assert!(matches!(e, CredentialProblem::MalformedPem { .. }), "{e:?}");
+            assert!(!e.to_string().contains("MII"), "{e}");
+        }
+        assert_eq!(
+            blocks(b"x\n-----BEGIN PRIVATE KEY---- MIIE").err().unwrap(),
+            CredentialProblem::MalformedPem { line: 2 }
+        );
+        // An END marker whose label is not plausible does not close the block.
+        let e = blocks(b"-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE QUJD\n")
+            .err()
+            .unwrap();
+        assert!(matches!(e, CredentialProblem::TruncatedPem { .. }), "{e:?}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use openssl::error::ErrorStack;
-use openssl::pkcs12::Pkcs12;
+use openssl::pkcs12::{ParsedPkcs12_2, Pkcs12};
 
 use super::Material;
 use super::pem::with_password;
@@ -43,29 +43,35 @@ pub fn decode(
     passwords: &mut PasswordSource,
     material: &mut Material,
 ) -> Result<()> {
-    let legacy = ensure_legacy_provider();
+    // A failure other than the MAC's means the MAC matched: the password was right.
     let mut other_failure: Option<ErrorStack> = None;
-    let parsed = with_password(Encrypted::Pfx, path, passwords, |pw| match pfx.parse2(pw) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            if !is_mac_failure(&e) {
-                other_failure = Some(e);
+    let parsed = with_password(Encrypted::Pfx, path, passwords, |pw| {
+        match parse_with(pfx, pw) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                if !is_mac_failure(&e) {
+                    other_failure = Some(e);
+                }
+                None
             }
-            None
         }
     });
-    let parsed = match (parsed, other_failure) {
-        (Ok(p), _) => p,
-        // The MAC matched but decryption failed: an algorithm this OpenSSL cannot do.
-        (Err(_), Some(e)) => {
-            let problem = if !legacy && mentions_unsupported(&e) {
-                CredentialProblem::LegacyPfxUnsupported
+    let parsed = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            let problem = if has_no_mac(pfx) {
+                CredentialProblem::PfxWithoutMac
             } else {
-                CredentialProblem::CorruptPfx
+                match other_failure {
+                    Some(f) if mentions_unsupported(&f) && !ensure_legacy_provider() => {
+                        CredentialProblem::LegacyPfxUnsupported
+                    }
+                    Some(_) => CredentialProblem::CorruptPfx,
+                    None => return Err(e),
+                }
             };
             return Err(Error::credential(Some(path), problem));
         }
-        (Err(e), None) => return Err(e),
     };
     material.keys.extend(parsed.pkey);
     material.certs.extend(parsed.cert);
@@ -73,6 +79,29 @@ pub fn decode(
         material.certs.extend(ca);
     }
     Ok(())
+}
+
+/// Parses with `password`; if the MAC matched but decryption failed, loads OpenSSL's legacy
+/// provider (RC2, 3DES) and tries once more. Modern PFX files never pay for loading it.
+fn parse_with(pfx: &Pkcs12, password: &str) -> Result<ParsedPkcs12_2, ErrorStack> {
+    pfx.parse2(password).or_else(|e| {
+        if !is_mac_failure(&e) && ensure_legacy_provider() {
+            pfx.parse2(password)
+        } else {
+            Err(e)
+        }
+    })
+}
+
+/// Whether the PFX has no integrity MAC. OpenSSL 3.0's PKCS12_parse verifies the MAC for
+/// any non-empty password and reports "mac absent" before deriving a key, so this probe is
+/// cheap; such a file can be opened only if nothing in it is encrypted.
+fn has_no_mac(pfx: &Pkcs12) -> bool {
+    pfx.parse2("graphd-mac-probe").err().is_some_and(|e| {
+        e.errors()
+            .iter()
+            .any(|err| err.reason().is_some_and(|r| r.contains("mac absent")))
+    })
 }
 
 fn is_mac_failure(e: &ErrorStack) -> bool {

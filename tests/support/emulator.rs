@@ -59,3 +59,17 @@ pub fn graphd_at(emu: &Emulator) -> Command {
     }
     cmd
 }
+
+/// The same command as a `std::process::Command`, for tests that read graphd's stdout while
+/// it runs (a closed pipe, a pipe left full): program, arguments and the scrubbed
+/// environment carry over.
+pub fn spawnable(cmd: &Command) -> std::process::Command {
+    let mut std_cmd = std::process::Command::new(cmd.get_program());
+    std_cmd.args(cmd.get_args()).env_clear();
+    for (key, value) in cmd.get_envs() {
+        if let Some(value) = value {
+            std_cmd.env(key, value);
+        }
+    }
+    std_cmd
+}

@@ -1,0 +1,185 @@
+//! Items as rows: which fields become columns, how a JSON value becomes a cell, and aligned
+//! table rows for a terminal.
+
+use std::io::Write;
+
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::error::Error;
+
+/// Table cells longer than this are truncated with an ellipsis.
+pub const MAX_CELL: usize = 40;
+
+/// The item's own field names in the order received (without `@odata.*` annotations), for
+/// `get --all` in table or CSV form when no columns were chosen; a non-object item is one
+/// `value` column.
+pub fn first_fields(item: &RawValue) -> Vec<String> {
+    match serde_json::from_str::<Keys>(item.get()) {
+        Ok(Keys(keys)) => keys
+            .into_iter()
+            .filter(|k| !k.starts_with("@odata"))
+            .collect(),
+        Err(_) => vec!["value".into()],
+    }
+}
+
+/// An object's keys in document order (serde_json's `Map` would sort them).
+struct Keys(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for Keys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Keys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some((k, serde::de::IgnoredAny)) = map.next_entry::<String, _>()? {
+                    keys.push(k);
+                }
+                Ok(Keys(keys))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
+}
+
+/// The item's values for `columns`: strings as is, arrays of scalars joined with "; ",
+/// objects as JSON, missing and null as empty; a non-object item fills a `value` column.
+/// For a terminal, control characters (escape sequences included) become spaces.
+pub fn cells(item: &RawValue, columns: &[String], for_terminal: bool) -> Vec<String> {
+    let parsed: Value = serde_json::from_str(item.get()).unwrap_or(Value::Null);
+    let lone = |c: &String| (c == "value").then_some(&parsed);
+    columns
+        .iter()
+        .map(|c| {
+            let value = match &parsed {
+                Value::Object(map) => map.get(c),
+                _ => lone(c),
+            };
+            let text = match value {
+                None | Some(Value::Null) => String::new(),
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Array(a)) if a.iter().all(|v| !v.is_object() && !v.is_array()) => a
+                    .iter()
+                    .map(|v| {
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string())
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                Some(other) => other.to_string(),
+            };
+            if for_terminal {
+                text.chars()
+                    .map(|ch| if ch.is_control() { ' ' } else { ch })
+                    .collect()
+            } else {
+                text
+            }
+        })
+        .collect()
+}
+
+/// Column widths for a table: the header's and the first rows' lengths, capped at `MAX_CELL`.
+pub fn widths(columns: &[String], rows: &[Vec<String>]) -> Vec<usize> {
+    let mut widths: Vec<usize> = columns
+        .iter()
+        .map(|c| c.chars().count().min(MAX_CELL))
+        .collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count()).min(MAX_CELL);
+        }
+    }
+    widths
+}
+
+/// One table row: cells padded to `widths` and two spaces apart; longer cells end in `…`.
+pub fn write_row(
+    out: &mut impl Write,
+    cells: &[String],
+    widths: &[usize],
+) -> crate::error::Result<()> {
+    let mut line = String::new();
+    for (i, (cell, &w)) in cells.iter().zip(widths).enumerate() {
+        let len = cell.chars().count();
+        let shown: String = if len > w {
+            cell.chars()
+                .take(w.saturating_sub(1))
+                .chain(['…'])
+                .collect()
+        } else {
+            cell.clone()
+        };
+        line.push_str(&shown);
+        if i + 1 < cells.len() {
+            let pad = w.saturating_sub(shown.chars().count()) + 2;
+            line.extend(std::iter::repeat_n(' ', pad));
+        }
+    }
+    line.push('\n');
+    out.write_all(line.as_bytes()).map_err(Error::Output)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(s: &str) -> Box<RawValue> {
+        RawValue::from_string(s.to_string()).unwrap()
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn cells_flatten_values() {
+        let item = raw(
+            r#"{"id":"1","displayName":"A\tB\u001b[31m","businessPhones":["1","2"],"mail":null,"n":3,"o":{"x":1}}"#,
+        );
+        let cols = names(&[
+            "id",
+            "displayName",
+            "businessPhones",
+            "mail",
+            "n",
+            "o",
+            "missing",
+        ]);
+        assert_eq!(
+            cells(&item, &cols, true),
+            ["1", "A B [31m", "1; 2", "", "3", r#"{"x":1}"#, ""]
+        );
+        assert_eq!(cells(&item, &cols, false)[1], "A\tB\u{1b}[31m");
+    }
+
+    #[test]
+    fn scalar_items_fill_a_value_column() {
+        let item = raw("42");
+        assert_eq!(first_fields(&item), ["value"]);
+        assert_eq!(cells(&item, &names(&["value"]), false), ["42"]);
+        let fields = first_fields(&raw(r##"{"@odata.type":"#x","id":"1","a":2}"##));
+        assert_eq!(fields, ["id", "a"]);
+    }
+
+    #[test]
+    fn rows_are_aligned_and_truncated() {
+        let mut out = Vec::new();
+        write_row(&mut out, &["ab".into(), "x".repeat(50)], &[4, 10]).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("ab    {}…\n", "x".repeat(9))
+        );
+        let w = widths(
+            &names(&["id", "name"]),
+            &[names(&["12345", "n"]), names(&["1", &"y".repeat(99)])],
+        );
+        assert_eq!(w, [5, MAX_CELL]);
+    }
+}

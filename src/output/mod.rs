@@ -1,0 +1,53 @@
+//! The only module that writes to stdout: results, never diagnostics.
+//!
+//! A closed pipe (`graphd list-users | head -3`) surfaces as `Error::Output` with
+//! `BrokenPipe`, which main turns into a quiet exit 0.
+
+mod cells;
+mod items;
+
+use std::io::{self, Write};
+
+use crate::error::{Error, Result};
+
+pub use items::ItemWriter;
+
+/// Writes `text` and a newline to stdout, flushed.
+pub fn line(text: &str) -> Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush())
+        .map_err(Error::Output)
+}
+
+/// Writes `text` as is to stdout, flushed.
+pub fn text(text: &str) -> Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(Error::Output)
+}
+
+/// A response body as received: text gets a final newline if it lacks one, anything else
+/// (a photo, a file) is written byte for byte, never altered by a lossy conversion.
+pub fn body(bytes: &[u8]) -> Result<()> {
+    let mut out = io::stdout().lock();
+    let newline = std::str::from_utf8(bytes).is_ok_and(|t| !t.is_empty() && !t.ends_with('\n'));
+    out.write_all(bytes)
+        .and_then(|()| {
+            if newline {
+                out.write_all(b"\n")
+            } else {
+                Ok(())
+            }
+        })
+        .and_then(|()| out.flush())
+        .map_err(Error::Output)
+}
+
+/// Pretty JSON and a newline.
+pub fn json(value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Internal(e.to_string()))?;
+    line(&text)
+}
