@@ -137,9 +137,11 @@ impl TokenCache {
     }
 
     fn read(&self, path: &Path, key: &CacheKey) -> Result<Option<Token>, String> {
+        // No following a symlink to someone else's file; no blocking on a FIFO put there.
+        let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
         let mut file = match OpenOptions::new()
             .read(true)
-            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .custom_flags(flags.bits() as i32)
             .open(path)
         {
             Ok(f) => f,

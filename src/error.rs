@@ -8,6 +8,10 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
+mod refusal;
+
+pub use refusal::{CertFile, EntraError, RefusalContext, TokenRefusal, printable};
+
 /// Exit codes, stable and documented in README.md and ../shared/spec/cli.md.
 pub mod exit {
     pub const OK: u8 = 0;
@@ -574,164 +578,6 @@ impl NetworkKind {
     }
 }
 
-/// An Entra ID error response (facts §3.4), plus what graphd knows to make the hint useful.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct EntraError {
-    #[serde(default)]
-    pub error: String,
-    #[serde(default)]
-    pub error_description: String,
-    #[serde(default)]
-    pub error_codes: Vec<u64>,
-    #[serde(default)]
-    pub trace_id: Option<String>,
-    #[serde(default)]
-    pub correlation_id: Option<String>,
-    #[serde(default)]
-    pub timestamp: Option<String>,
-}
-
-impl EntraError {
-    /// The AADSTS code: the first of `error_codes`, else parsed from the description.
-    pub fn code(&self) -> Option<u64> {
-        self.error_codes.first().copied().or_else(|| {
-            let rest = self.error_description.strip_prefix("AADSTS")?;
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            digits.parse().ok()
-        })
-    }
-
-    /// The first line of the description without the code prefix and the trailing
-    /// `Trace ID: ... Correlation ID: ... Timestamp: ...` lines.
-    pub fn summary(&self) -> String {
-        let first = self.error_description.lines().next().unwrap_or("").trim();
-        let first = match first.find(" Trace ID:") {
-            Some(i) => &first[..i],
-            None => first,
-        };
-        let first = match first.split_once(": ") {
-            Some((code, rest)) if code.starts_with("AADSTS") => rest,
-            _ => first,
-        };
-        first.trim().to_string()
-    }
-}
-
-/// Context gathered by the client so the hint for a refusal can name what to fix.
-#[derive(Debug, Clone, Default)]
-pub struct RefusalContext {
-    pub host: String,
-    pub tenant: String,
-    pub client_id: String,
-    /// SHA-1 thumbprint as hex, as the portal shows it.
-    pub thumbprint_hex: Option<String>,
-    pub x5t_s256: Option<String>,
-    /// The certificate path, for the upload command.
-    pub cert_path: Option<PathBuf>,
-    /// Local clock and the server's `Date`, for time-window errors.
-    pub local_time: Option<String>,
-    pub server_time: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct TokenRefusal {
-    pub status: u16,
-    pub entra: EntraError,
-    pub context: RefusalContext,
-}
-
-impl fmt::Display for TokenRefusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let e = &self.entra;
-        write!(
-            f,
-            "token service at {} refused (HTTP {}",
-            self.context.host, self.status
-        )?;
-        if !e.error.is_empty() {
-            write!(f, ", {}", e.error)?;
-        }
-        f.write_str(")")?;
-        match e.code() {
-            Some(code) => write!(f, ": AADSTS{code}")?,
-            None => f.write_str(":")?,
-        }
-        let summary = e.summary();
-        if !summary.is_empty() {
-            write!(f, " {summary}")?;
-        }
-        if let Some(t) = &e.trace_id {
-            write!(f, " [trace_id {t}")?;
-            if let Some(c) = &e.correlation_id {
-                write!(f, ", correlation_id {c}")?;
-            }
-            f.write_str("]")?;
-        }
-        Ok(())
-    }
-}
-
-impl TokenRefusal {
-    pub fn hint(&self) -> Option<String> {
-        let c = &self.context;
-        let upload = match &c.cert_path {
-            Some(p) => format!(
-                "az ad app credential reset --id {} --cert @{} --append",
-                c.client_id,
-                p.display()
-            ),
-            None => format!(
-                "az ad app credential reset --id {} --cert @cert.pem --append",
-                c.client_id
-            ),
-        };
-        let hint = match self.entra.code()? {
-            700027 => format!(
-                "is this certificate uploaded to app {}? its thumbprint is {} (x5t#S256 {}); upload it with: {upload}",
-                c.client_id,
-                c.thumbprint_hex.as_deref().unwrap_or("unknown"),
-                c.x5t_s256.as_deref().unwrap_or("unknown"),
-            ),
-            700016 => format!(
-                "no application {} in tenant {}: check --client-id and --tenant, and that the app is registered (or consented) in that tenant",
-                c.client_id, c.tenant
-            ),
-            90002 | 900023 => format!(
-                "tenant {:?} was not found: use the directory (tenant) ID GUID or a verified domain, and the right --cloud",
-                c.tenant
-            ),
-            700024 => format!(
-                "the clock of this machine and the token service differ (local {}, server {}); sync the clock (NTP) and retry",
-                c.local_time.as_deref().unwrap_or("unknown"),
-                c.server_time.as_deref().unwrap_or("unknown")
-            ),
-            7000215 | 7000216 | 7000218 => {
-                "a client secret was expected or sent; graphd authenticates with a certificate: check the app has the certificate uploaded".into()
-            }
-            7000222 => format!(
-                "the app's credential has expired: create a new certificate (graphd gen-cert) and upload it: {upload}"
-            ),
-            50032 => "create a 2048-bit or larger RSA key: graphd gen-cert --key-size 2048".into(),
-            700023 | 50027 => format!(
-                "the assertion's audience must be the token endpoint being called ({}/{}/oauth2/v2.0/token); check --cloud / --authority-host",
-                c.host, c.tenant
-            ),
-            70011 | 1002012 | 700022 => {
-                "for app-only tokens the scope must be one resource's /.default, e.g. https://graph.microsoft.com/.default".into()
-            }
-            50048 => "the assertion's iss and sub must both be the client id".into(),
-            9001023 => "use a tenant GUID or domain with --tenant, not common, organizations or consumers".into(),
-            500011 | 650057 => {
-                "the resource in --scope is not available to this app in this tenant: check --scope and the API permissions".into()
-            }
-            7000112 => "the application is disabled in this tenant; ask an admin to enable it".into(),
-            50196 | 90055 => "too many token requests: reuse tokens (--token-cache DIR) and slow down".into(),
-            _ => return None,
-        };
-        Some(hint)
-    }
-}
-
 /// A Microsoft Graph error (facts §7.4), already reduced to what is shown.
 #[derive(Debug, Clone)]
 pub struct GraphFailure {
@@ -840,39 +686,6 @@ impl fmt::Display for GraphFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn entra_error_code_and_summary() {
-        let body = r#"{"error":"invalid_client","error_description":"AADSTS700027: Client assertion failed signature validation. Trace ID: abc Correlation ID: def Timestamp: 2024-01-01 00:00:00Z","error_codes":[700027],"trace_id":"abc","correlation_id":"def"}"#;
-        let e: EntraError = serde_json::from_str(body).unwrap();
-        assert_eq!(e.code(), Some(700027));
-        assert_eq!(e.summary(), "Client assertion failed signature validation.");
-        let r = TokenRefusal {
-            status: 401,
-            entra: e,
-            context: RefusalContext {
-                host: "login.microsoftonline.com".into(),
-                client_id: "c".into(),
-                thumbprint_hex: Some("AB12".into()),
-                ..Default::default()
-            },
-        };
-        let line = r.to_string();
-        assert!(line.contains("AADSTS700027"), "{line}");
-        assert!(line.contains("trace_id abc, correlation_id def"), "{line}");
-        assert!(!line.contains('\n'));
-        assert!(r.hint().unwrap().contains("AB12"));
-    }
-
-    #[test]
-    fn code_from_description_when_codes_missing() {
-        let e = EntraError {
-            error_description: "AADSTS90002: Tenant 'x' not found.\r\nTrace ID: 1".into(),
-            ..Default::default()
-        };
-        assert_eq!(e.code(), Some(90002));
-        assert_eq!(e.summary(), "Tenant 'x' not found.");
-    }
 
     #[test]
     fn exit_codes_follow_the_contract() {

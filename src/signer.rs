@@ -4,7 +4,7 @@
 use crate::cli::{AppArgs, CredentialArgs, SigningArgs};
 use crate::config::{self, AppSettings, ConfigFile};
 use crate::credential::{self, Credential};
-use crate::error::{Error, Result};
+use crate::error::{CertFile, Error, Result};
 use crate::jws::Alg;
 use crate::messages;
 
@@ -34,6 +34,27 @@ impl Signer {
             send_x5c: signing.send_x5c,
             config,
         })
+    }
+
+    /// What the certificate file holds, for the upload command in a refusal's hint. Read
+    /// again only on that error path; an unreadable file counts as certificates only.
+    pub fn cert_file(&self) -> CertFile {
+        let path = self.credential.path();
+        let Ok(data) = credential::read_limited(path, credential::MAX_CREDENTIAL_FILE) else {
+            return CertFile::Certificates;
+        };
+        let has = |needle: &[u8]| data.windows(needle.len()).any(|w| w == needle);
+        if has(b"-----BEGIN ") {
+            if has(b"PRIVATE KEY-----") {
+                CertFile::PemWithKey
+            } else {
+                CertFile::Certificates
+            }
+        } else if openssl::x509::X509::from_der(&data).is_ok() {
+            CertFile::Certificates
+        } else {
+            CertFile::Pfx
+        }
     }
 
     /// A fresh assertion for this app's token endpoint.

@@ -61,49 +61,61 @@ pub async fn request(http: &Http, signer: &Signer, scope: &str) -> Result<Token>
     let endpoint = signer.app.token_endpoint();
     let url =
         Url::parse(&endpoint).map_err(|e| Error::Internal(format!("token endpoint URL: {e}")))?;
-    let resp = http
-        .send(&url, || {
-            let assertion = signer.assertion()?;
-            let body = Zeroizing::new(
-                url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("client_id", &signer.app.client_id)
-                    .append_pair("scope", scope)
-                    .append_pair("client_assertion_type", ASSERTION_TYPE)
-                    .append_pair("client_assertion", assertion.expose_secret())
-                    .append_pair("grant_type", "client_credentials")
-                    .finish(),
-            );
-            Ok(http
-                .client()
-                .post(url.clone())
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("accept", "application/json")
-                .body(body.as_bytes().to_vec()))
-        })
+    let answer = http
+        .fetch(
+            &url,
+            || {
+                let assertion = signer.assertion()?;
+                let body = Zeroizing::new(
+                    url::form_urlencoded::Serializer::new(String::new())
+                        .append_pair("client_id", &signer.app.client_id)
+                        .append_pair("scope", scope)
+                        .append_pair("client_assertion_type", ASSERTION_TYPE)
+                        .append_pair("client_assertion", assertion.expose_secret())
+                        .append_pair("grant_type", "client_credentials")
+                        .finish(),
+                );
+                Ok(http
+                    .client()
+                    .post(url.clone())
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("accept", "application/json")
+                    .body(body.as_bytes().to_vec()))
+            },
+            MAX_TOKEN_RESPONSE,
+        )
         .await?;
-    let status = resp.status();
-    let server_date = http::header(&resp, "date");
-    let html = http::header(&resp, "content-type").is_some_and(|c| c.contains("html"));
+    let status = answer.status.as_u16();
     let host = http::host_of(&url);
-    let body = http::body_limited(resp, MAX_TOKEN_RESPONSE)
-        .await?
-        .map_err(|()| Error::TokenResponse {
-            host: host.clone(),
-            status: status.as_u16(),
-            problem: "a body larger than 1 MiB".into(),
-        })?;
-    match interpret(status.as_u16(), html, &body, clock::now_unix()) {
+    let malformed = |problem: String| Error::TokenResponse {
+        host: host.clone(),
+        status,
+        problem,
+    };
+    let Some(body) = &answer.body else {
+        return Err(malformed("a body larger than 1 MiB".into()));
+    };
+    if answer.status.is_redirection() {
+        // Redirects are never followed from the token endpoint (see http.rs).
+        let to = answer
+            .header("location")
+            .and_then(|l| url.join(&l).ok())
+            .map_or_else(|| "elsewhere".to_string(), |u| http::host_of(&u));
+        return Err(malformed(format!(
+            "a redirect to {to}, which graphd does not follow from the token endpoint"
+        )));
+    }
+    let html = answer
+        .header("content-type")
+        .is_some_and(|c| c.contains("html"));
+    match interpret(status, html, body, clock::now_unix()) {
         Answer::Token(token) => Ok(token),
         Answer::Refused(entra) => Err(Error::TokenRefused(Box::new(TokenRefusal {
-            status: status.as_u16(),
+            status,
             entra,
-            context: refusal_context(signer, &host, server_date),
+            context: refusal_context(signer, &host, &endpoint, answer.header("date")),
         }))),
-        Answer::Malformed(problem) => Err(Error::TokenResponse {
-            host,
-            status: status.as_u16(),
-            problem,
-        }),
+        Answer::Malformed(problem) => Err(malformed(problem)),
     }
 }
 
@@ -160,20 +172,37 @@ pub fn interpret(status: u16, html: bool, body: &[u8], now: i64) -> Answer {
     })
 }
 
-fn refusal_context(signer: &Signer, host: &str, server_date: Option<String>) -> RefusalContext {
+fn refusal_context(
+    signer: &Signer,
+    host: &str,
+    endpoint: &str,
+    server_date: Option<String>,
+) -> RefusalContext {
     let t = signer.credential.thumbprints();
+    let now = clock::now_unix();
+    let server_now = server_date
+        .and_then(|d| httpdate::parse_http_date(d.trim()).ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     RefusalContext {
         host: host.to_string(),
+        endpoint: endpoint.to_string(),
         tenant: signer.app.tenant.clone(),
         client_id: signer.app.client_id.clone(),
         thumbprint_hex: Some(t.sha1_hex()),
         x5t_s256: t.x5t_s256(),
-        cert_path: Some(signer.credential.path().to_path_buf()),
-        local_time: Some(clock::rfc3339(clock::now_unix())),
-        server_time: server_date
-            .and_then(|d| httpdate::parse_http_date(&d).ok())
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| clock::rfc3339(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))),
+        // With only a configured thumbprint, the path is the key's: never name it for upload.
+        cert_path: signer
+            .credential
+            .certificate()
+            .map(|_| signer.credential.path().to_path_buf()),
+        cert_file: match signer.credential.certificate() {
+            Some(_) => signer.cert_file(),
+            None => crate::error::CertFile::Certificates,
+        },
+        local_time: Some(clock::rfc3339(now)),
+        server_time: server_now.map(clock::rfc3339),
+        skew_secs: server_now.map(|s| s.saturating_sub(now)),
     }
 }
 

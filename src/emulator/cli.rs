@@ -29,6 +29,7 @@ Faults: --fault SIDE:ACTION[,KEY=VALUE]...  (repeatable; the first matching rule
            huge[=BYTES]                   a valid JSON body of BYTES (default 10 MB)
            aadsts=CODE                    token side: Entra's error for that AADSTS code
            next-link=URL                  graph side: a users page whose nextLink is URL
+           redirect=URL                   302 Found with Location: URL (clients must not follow)
   KEYS     retry-after=N | N.N | date:N   Retry-After: seconds, fractional, HTTP-date N s ahead
            count=N | all (default 1), skip=M (default 0), every=K (default 1)
   e.g. --fault graph:429,retry-after=2,count=3   --fault token:aadsts=7000222,skip=1";

@@ -85,6 +85,8 @@ pub enum FaultAction {
     Entra(u32),
     /// A normal users page whose `@odata.nextLink` points at this URL (Graph side).
     NextLink(String),
+    /// `302 Found` with `Location` set to this URL (either side): clients must not follow it.
+    Redirect(String),
 }
 
 /// Default size of [`FaultAction::HugeBody`]: 10 MB.
@@ -188,6 +190,7 @@ impl FaultRule {
     ///             huge[=BYTES]                  a valid JSON body of BYTES (default 10 MB)
     ///             aadsts=CODE                   token side: Entra's error for that code
     ///             next-link=URL                 graph side: a users page whose nextLink is URL
+    ///             redirect=URL                  302 Found with Location: URL
     ///   KEYS      retry-after=N | N.N | date:N  (statuses) Retry-After as integer seconds,
     ///                                           fractional seconds, or an HTTP-date N s ahead
     ///             count=N | all                 how many requests (default 1)

@@ -102,10 +102,15 @@ fn action(side: Side, name: &str, arg: Option<&str>) -> Result<FaultAction, Stri
             url::Url::parse(url).map_err(|e| format!("next-link {url:?} is not a URL ({e})"))?;
             Ok(FaultAction::NextLink(url.to_string()))
         }
+        "redirect" => {
+            let url = arg.ok_or("redirect needs a URL: redirect=https://elsewhere.example/")?;
+            url::Url::parse(url).map_err(|e| format!("redirect {url:?} is not a URL ({e})"))?;
+            Ok(FaultAction::Redirect(url.to_string()))
+        }
         "" => Err("fault has no action after the side".into()),
         other => Err(format!(
             "unknown fault action {other:?}; use 429, 500, 502, 503, 504, slow=MS, hang, drop, truncated, \
-             not-json, html, huge, aadsts=CODE or next-link=URL"
+             not-json, html, huge, aadsts=CODE, next-link=URL or redirect=URL"
         )),
     }
 }
@@ -235,6 +240,12 @@ mod tests {
             parse("token:aadsts=AADSTS7000222").unwrap().action,
             FaultAction::Entra(7_000_222)
         );
+        assert_eq!(
+            parse("token:redirect=http://127.0.0.1:9/t/oauth2/v2.0/token")
+                .unwrap()
+                .action,
+            FaultAction::Redirect("http://127.0.0.1:9/t/oauth2/v2.0/token".into())
+        );
         let r = parse(
             "graph:next-link=https://evil.example/v1.0/users?$skiptoken=x,skip=1,every=2,count=all",
         )
@@ -265,6 +276,8 @@ mod tests {
             "token:next-link=https://x",
             "token:aadsts=1",
             "graph:next-link=not a url",
+            "token:redirect",
+            "token:redirect=not a url",
             "graph:429,retry-after=soon",
             "graph:hang,retry-after=1",
             "graph:429,count=-1",

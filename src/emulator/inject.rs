@@ -42,6 +42,11 @@ pub(super) fn fault_response(action: &FaultAction, side: Side, ctx: &Ctx) -> Res
             Side::Graph => respond::huge_json(*size, "{\"value\":[{\"id\":\"", "\"}]}"),
         },
         FaultAction::Entra(code) => sts::refusal_response(&Refusal::generic(*code), ctx),
+        FaultAction::Redirect(url) => {
+            let mut r = respond::with_body(302, respond::TEXT, "");
+            respond::set_header(&mut r, "location", url);
+            r
+        }
         // Handled before the normal handlers run.
         FaultAction::Delay(_)
         | FaultAction::Hang

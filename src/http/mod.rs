@@ -1,0 +1,416 @@
+//! The one HTTP client of the process, and the retry loop every request goes through.
+//!
+//! Built on first use, so a command answered from the token cache never pays for TLS set-up
+//! (native-tls parses the system CA bundle, tens of milliseconds): timeouts, a
+//! `graphd/<version>` user agent, no redirects (a redirected token request is an SSRF risk,
+//! oauth2-rs explains why; a redirected Graph request would carry the bearer elsewhere), extra
+//! trusted roots from `--ca-file`, proxies from the environment except for loopback
+//! (`proxy`). There is no option to turn certificate verification off.
+//!
+//! Retries only what is transient (`retry`): connect and read failures, timeouts, 429, 500,
+//! 502, 503, 504, honouring `Retry-After`, else exponential backoff with jitter. `-v` traces
+//! each attempt (method, host, path, status, request ids, waits) without secrets.
+
+mod ca;
+mod failure;
+mod proxy;
+mod retry;
+
+use std::path::Path;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use reqwest::{Response, StatusCode};
+use url::Url;
+use zeroize::Zeroizing;
+
+use crate::error::{Error, NetworkKind, Result};
+use crate::messages;
+
+pub use retry::{MAX_RETRY_AFTER, is_transient, parse_retry_after};
+
+/// Options of the process's HTTP client.
+#[derive(Debug, Clone)]
+pub struct HttpOptions<'a> {
+    pub ca_file: Option<&'a Path>,
+    pub timeout: Duration,
+    pub max_retries: u32,
+}
+
+/// The configured client (built on first use) plus the retry policy. Its Debug leaves the
+/// proxies out: a proxy URL can hold a password.
+#[derive(Clone)]
+pub struct Http {
+    roots: Vec<reqwest::Certificate>,
+    /// With the environment variable that set each.
+    proxies: Vec<(&'static str, reqwest::Proxy)>,
+    timeout: Duration,
+    max_retries: u32,
+    client: OnceLock<reqwest::Client>,
+}
+
+/// A whole response: status, headers and a body read within a size limit. Its Debug shows
+/// the body's length only: a token response body holds the token.
+pub struct Fetched {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    /// `None` when the body is larger than the limit (it is not read then).
+    pub body: Option<Zeroizing<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http")
+            .field("extra_roots", &self.roots.len())
+            .field(
+                "proxies_from",
+                &self.proxies.iter().map(|(v, _)| *v).collect::<Vec<_>>(),
+            )
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Fetched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetched")
+            .field("status", &self.status)
+            .field("body_bytes", &self.body.as_ref().map(|b| b.len()))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Fetched {
+    /// A response header as text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        header_text(&self.headers, name)
+    }
+}
+
+/// A current-thread runtime for one command: graphd does one thing at a time.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))
+}
+
+impl Http {
+    /// Checks the options (the CA file is read and parsed, proxy variables too) without
+    /// building the client yet.
+    pub fn new(opts: &HttpOptions<'_>) -> Result<Self> {
+        let roots = match opts.ca_file {
+            Some(path) => ca::read_ca_file(path)?,
+            None => Vec::new(),
+        };
+        Ok(Http {
+            roots,
+            proxies: proxy::from_env()?,
+            timeout: opts.timeout,
+            max_retries: opts.max_retries,
+            client: OnceLock::new(),
+        })
+    }
+
+    /// The client, built now if this is the first request of the process.
+    fn ready(&self) -> Result<&reqwest::Client> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("graphd/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+            .timeout(self.timeout)
+            // Only the proxies read by `proxy::from_env` (loopback bypassed), never reqwest's own.
+            .no_proxy();
+        for root in &self.roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        for (_, proxy) in &self.proxies {
+            builder = builder.proxy(proxy.clone());
+        }
+        let client = builder
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
+        Ok(self.client.get_or_init(|| client))
+    }
+
+    /// The client, for the request builder passed to [`send`](Self::send) or
+    /// [`fetch`](Self::fetch).
+    ///
+    /// # Panics
+    ///
+    /// When called before `send` or `fetch` built the client: call it only from the request
+    /// builder closure they run.
+    pub fn client(&self) -> &reqwest::Client {
+        self.client
+            .get()
+            .expect("Http::send builds the client before it runs the request builder")
+    }
+
+    /// Sends the request `build` makes (called afresh for every attempt, so a new assertion
+    /// goes with each), retrying transient failures.
+    ///
+    /// Returns the first response that is not transient; transient failures that outlast the
+    /// retries become `Error::Network` (exit 6). The body is the caller's to read.
+    pub async fn send(
+        &self,
+        url: &Url,
+        mut build: impl FnMut() -> Result<reqwest::RequestBuilder>,
+    ) -> Result<Response> {
+        let mut attempt = 0;
+        self.send_counted(url, &mut build, &mut attempt).await
+    }
+
+    /// As [`send`](Self::send), and reads the body (at most `limit` bytes) within the same
+    /// retry budget: a connection that breaks while the body arrives is a transient failure
+    /// too.
+    pub async fn fetch(
+        &self,
+        url: &Url,
+        mut build: impl FnMut() -> Result<reqwest::RequestBuilder>,
+        limit: usize,
+    ) -> Result<Fetched> {
+        let mut attempt = 0;
+        loop {
+            let resp = self.send_counted(url, &mut build, &mut attempt).await?;
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            match read_body(resp, limit).await {
+                Ok(body) => {
+                    return Ok(Fetched {
+                        status,
+                        headers,
+                        body,
+                    });
+                }
+                Err(e) => {
+                    let (kind, detail) = failure::classify(&e, Some(self.timeout));
+                    messages::trace(&format!("reading the answer failed: {detail}"));
+                    if attempt > self.max_retries || kind == NetworkKind::Tls {
+                        return Err(Error::Network {
+                            host: host_of(url),
+                            kind,
+                            detail,
+                            attempts: attempt,
+                        });
+                    }
+                    self.pause(retry::backoff(attempt), "backoff", attempt)
+                        .await;
+                }
+            }
+        }
+    }
+
+    /// The retry loop; `attempt` counts attempts across calls (see `fetch`).
+    async fn send_counted(
+        &self,
+        url: &Url,
+        build: &mut impl FnMut() -> Result<reqwest::RequestBuilder>,
+        attempt: &mut u32,
+    ) -> Result<Response> {
+        let client = self.ready()?;
+        let host = host_of(url);
+        loop {
+            *attempt += 1;
+            let request_id = uuid::Uuid::new_v4().to_string();
+            let request = build()?
+                .header("client-request-id", &request_id)
+                .header("return-client-request-id", "true")
+                .build()
+                .map_err(|e| Error::Internal(format!("cannot build the request: {e}")))?;
+            let shown = format!(
+                "{} {}",
+                request.method(),
+                messages::redact_url(request.url())
+            );
+            let retries_left = *attempt <= self.max_retries;
+            match client.execute(request).await {
+                Ok(resp) => {
+                    let status = resp.status();
+                    messages::trace(&format!(
+                        "{shown} -> {status} (client-request-id {request_id}{})",
+                        server_ids(resp.headers())
+                    ));
+                    if !is_transient(status) {
+                        return Ok(resp);
+                    }
+                    let date = header(&resp, "date");
+                    let asked = header(&resp, "retry-after").and_then(|v| {
+                        retry::parse_retry_after(&v, retry::server_now(date.as_deref()))
+                    });
+                    let fail = |detail: String| Error::Network {
+                        host: host.clone(),
+                        kind: NetworkKind::Server,
+                        detail,
+                        attempts: *attempt,
+                    };
+                    if let Some(wait) = asked.filter(|w| *w > MAX_RETRY_AFTER) {
+                        return Err(fail(format!(
+                            "HTTP {status}, and it asked to wait {} s before retrying (graphd waits up to {} s)",
+                            wait.as_secs_f64().ceil(),
+                            MAX_RETRY_AFTER.as_secs()
+                        )));
+                    }
+                    if !retries_left {
+                        return Err(fail(format!("HTTP {status}")));
+                    }
+                    drop(resp);
+                    match asked {
+                        Some(wait) => self.pause(wait, "Retry-After", *attempt).await,
+                        None => {
+                            self.pause(retry::backoff(*attempt), "backoff", *attempt)
+                                .await
+                        }
+                    }
+                }
+                Err(e) => {
+                    let (kind, mut detail) = failure::classify(&e, Some(self.timeout));
+                    messages::trace(&format!("{shown} -> {detail}"));
+                    if kind != NetworkKind::Timeout && !crate::cloud::is_loopback(url) {
+                        let applies = |var: &&str| {
+                            url.scheme() == "http" || !var.eq_ignore_ascii_case("http_proxy")
+                        };
+                        if let Some((var, _)) = self.proxies.iter().find(|(v, _)| applies(v)) {
+                            // The failure may be the proxy's: say one is in play.
+                            detail.push_str(&format!(" ({var} is set)"));
+                        }
+                    }
+                    if !retries_left || kind == NetworkKind::Tls {
+                        return Err(Error::Network {
+                            host,
+                            kind,
+                            detail,
+                            attempts: *attempt,
+                        });
+                    }
+                    self.pause(retry::backoff(*attempt), "backoff", *attempt)
+                        .await;
+                }
+            }
+        }
+    }
+
+    /// Waits before the next attempt, saying so under `-v`.
+    async fn pause(&self, wait: Duration, why: &str, attempt: u32) {
+        messages::trace(&format!(
+            "retrying in {:.3} s ({why}); attempt {} of {}",
+            wait.as_secs_f64(),
+            attempt + 1,
+            self.max_retries + 1
+        ));
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// `, request-id X` / `, x-ms-request-id X` for the ids the server sent (Graph sends the
+/// first, Entra the second), for `-v` traces and support cases.
+fn server_ids(headers: &HeaderMap) -> String {
+    ["request-id", "x-ms-request-id"]
+        .iter()
+        .filter_map(|name| header_text(headers, name).map(|v| format!(", {name} {v}")))
+        .collect()
+}
+
+/// A response header as text.
+pub fn header(resp: &Response, name: &str) -> Option<String> {
+    header_text(resp.headers(), name)
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// `host[:port]` of a URL, for messages.
+pub fn host_of(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => url.as_str().to_string(),
+    }
+}
+
+/// Reads a body of at most `limit` bytes into zeroizing memory (token responses hold
+/// tokens); `None` when it is larger, which a `Content-Length` can tell before reading.
+async fn read_body(
+    mut resp: Response,
+    limit: usize,
+) -> Result<Option<Zeroizing<Vec<u8>>>, reqwest::Error> {
+    if resp
+        .content_length()
+        .is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX))
+    {
+        return Ok(None);
+    }
+    let mut body = Zeroizing::new(Vec::new());
+    while let Some(chunk) = resp.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
+/// Reads a response body of at most `limit` bytes into zeroizing memory; `Err(())` when it is
+/// larger. A broken connection is `Error::Network` (not retried: see [`Http::fetch`]).
+pub async fn body_limited(resp: Response, limit: usize) -> Result<Result<Zeroizing<Vec<u8>>, ()>> {
+    let host = host_of(resp.url());
+    match read_body(resp, limit).await {
+        Ok(Some(body)) => Ok(Ok(body)),
+        Ok(None) => Ok(Err(())),
+        Err(e) => {
+            let (kind, detail) = failure::classify(&e, None);
+            Err(Error::Network {
+                host,
+                kind,
+                detail,
+                attempts: 1,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_proxy_url_and_no_body() {
+        let http = Http {
+            roots: Vec::new(),
+            proxies: vec![(
+                "HTTPS_PROXY",
+                reqwest::Proxy::https("http://user:hunter2@proxy.example:3128").unwrap(),
+            )],
+            timeout: Duration::from_secs(1),
+            max_retries: 0,
+            client: OnceLock::new(),
+        };
+        let shown = format!("{http:?}");
+        assert!(
+            shown.contains("HTTPS_PROXY") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+        let fetched = Fetched {
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            body: Some(Zeroizing::new(b"{\"access_token\":\"secret\"}".to_vec())),
+        };
+        assert!(!format!("{fetched:?}").contains("secret"));
+    }
+
+    #[test]
+    fn server_ids_name_each_header() {
+        let mut h = HeaderMap::new();
+        assert_eq!(server_ids(&h), "");
+        h.insert("x-ms-request-id", "abc".parse().unwrap());
+        assert_eq!(server_ids(&h), ", x-ms-request-id abc");
+    }
+}
