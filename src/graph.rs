@@ -112,10 +112,8 @@ impl<'a> Graph<'a> {
             let bearer = zeroize::Zeroizing::new(self.bearer(refreshed).await?);
             let resp = self
                 .http
-                .send(url, || {
-                    let mut req = self
-                        .http
-                        .client()
+                .send(url, |client| {
+                    let mut req = client
                         .get(url.clone())
                         .bearer_auth(bearer.as_str())
                         .header("accept", "application/json");

@@ -64,7 +64,7 @@ pub async fn request(http: &Http, signer: &Signer, scope: &str) -> Result<Token>
     let answer = http
         .fetch(
             &url,
-            || {
+            |client| {
                 let assertion = signer.assertion()?;
                 let body = Zeroizing::new(
                     url::form_urlencoded::Serializer::new(String::new())
@@ -75,8 +75,7 @@ pub async fn request(http: &Http, signer: &Signer, scope: &str) -> Result<Token>
                         .append_pair("grant_type", "client_credentials")
                         .finish(),
                 );
-                Ok(http
-                    .client()
+                Ok(client
                     .post(url.clone())
                     .header("content-type", "application/x-www-form-urlencoded")
                     .header("accept", "application/json")

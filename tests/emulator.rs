@@ -163,6 +163,7 @@ pub fn encode(form: &[(String, String)]) -> String {
 }
 
 pub fn client() -> reqwest::Client {
+    graphd::http::install_crypto_provider();
     reqwest::Client::builder()
         .no_proxy()
         .build()

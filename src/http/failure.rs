@@ -14,7 +14,7 @@ pub fn classify(e: &reqwest::Error, timeout: Option<Duration>) -> (NetworkKind, 
     while let Some(s) = source {
         let text = s.to_string();
         let lower = text.to_ascii_lowercase();
-        if s.is::<native_tls::Error>()
+        if s.is::<rustls::Error>()
             || lower.contains("certificate")
             || lower.contains("ssl")
             || lower.contains("tls")
@@ -45,16 +45,22 @@ pub fn classify(e: &reqwest::Error, timeout: Option<Duration>) -> (NetworkKind, 
     (kind, detail)
 }
 
-/// OpenSSL's `error:0A000086:SSL routines:FUNC:REASON:FILE:LINE:` reduced to its reason.
+/// rustls' certificate errors in words; anything else as rustls says it.
 fn tls_detail(text: &str) -> String {
-    let reason = match text.trim().strip_prefix("error:") {
-        Some(rest) => rest.split(':').nth(3).unwrap_or(text).trim(),
-        None => text.trim(),
+    let text = text.trim();
+    let Some(reason) = text.strip_prefix("invalid peer certificate: ") else {
+        return text.to_string();
     };
-    if reason.contains("certificate verify failed") {
-        format!("the server's certificate is not trusted ({reason})")
+    if reason.starts_with("UnknownIssuer") {
+        "the server's certificate is not trusted (unknown issuer)".into()
+    } else if reason.starts_with("Expired") {
+        "the server's certificate has expired".into()
+    } else if reason.starts_with("NotValidForName") {
+        "the server's certificate is not valid for this host name".into()
+    } else if reason.starts_with("Revoked") {
+        "the server's certificate is revoked".into()
     } else {
-        reason.to_string()
+        format!("the server's certificate was refused ({reason})")
     }
 }
 
@@ -63,13 +69,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn openssl_errors_are_reduced_to_their_reason() {
+    fn certificate_errors_are_put_in_words() {
         assert_eq!(
-            tls_detail(
-                "error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:../ssl/statem/statem_clnt.c:1889:"
-            ),
-            "the server's certificate is not trusted (certificate verify failed)"
+            tls_detail("invalid peer certificate: UnknownIssuer"),
+            "the server's certificate is not trusted (unknown issuer)"
         );
-        assert_eq!(tls_detail("handshake failure"), "handshake failure");
+        assert_eq!(
+            tls_detail("invalid peer certificate: NotValidForNameContext { expected: .. }"),
+            "the server's certificate is not valid for this host name"
+        );
+        assert_eq!(
+            tls_detail("received corrupt message"),
+            "received corrupt message"
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! The one HTTP client of the process, and the retry loop every request goes through.
 //!
-//! Built on first use, so a command answered from the token cache never pays for TLS set-up
-//! (native-tls parses the system CA bundle, tens of milliseconds): timeouts, a
+//! Built once, with rustls (ring) whose platform verifier reads the system roots only for the
+//! first TLS connection (OpenSSL 3.0 through native-tls parsed the whole CA bundle twice on
+//! every run, ~40 ms, even for plain-http loopback): timeouts, a
 //! `graphd/<version>` user agent, no redirects (a redirected token request is an SSRF risk,
 //! oauth2-rs explains why; a redirected Graph request would carry the bearer elsewhere), extra
 //! trusted roots from `--ca-file`, proxies from the environment except for loopback
@@ -38,8 +39,8 @@ pub struct HttpOptions<'a> {
     pub max_retries: u32,
 }
 
-/// The configured client (built on first use) plus the retry policy. Its Debug leaves the
-/// proxies out: a proxy URL can hold a password.
+/// The configured client (built on the first request) plus the retry policy. Its Debug
+/// leaves the proxies out: a proxy URL can hold a password.
 #[derive(Clone)]
 pub struct Http {
     roots: Vec<reqwest::Certificate>,
@@ -97,9 +98,18 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))
 }
 
+/// Installs rustls' process-wide crypto provider (ring, the one compiled in) unless one is
+/// installed already. Code of this process that builds its own reqwest client (tests,
+/// embedders) calls this first.
+pub fn install_crypto_provider() {
+    // An Err only means a provider is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl Http {
-    /// Checks the options (the CA file is read and parsed, proxy variables too) without
-    /// building the client yet.
+    /// Checks the options (the CA file is read and parsed, proxy variables too); the client
+    /// itself is built by the first request, so a command answered from the token cache
+    /// never builds one.
     pub fn new(opts: &HttpOptions<'_>) -> Result<Self> {
         let roots = match opts.ca_file {
             Some(path) => ca::read_ca_file(path)?,
@@ -114,11 +124,14 @@ impl Http {
         })
     }
 
-    /// The client, built now if this is the first request of the process.
-    fn ready(&self) -> Result<&reqwest::Client> {
+    /// The client, built now if this is the first request of the process. rustls' platform
+    /// verifier reads the system roots only when a TLS connection first needs them, so
+    /// plain-http loopback runs (the emulator) never pay for them.
+    fn client(&self) -> Result<&reqwest::Client> {
         if let Some(client) = self.client.get() {
             return Ok(client);
         }
+        install_crypto_provider();
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("graphd/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
@@ -138,19 +151,6 @@ impl Http {
         Ok(self.client.get_or_init(|| client))
     }
 
-    /// The client, for the request builder passed to [`send`](Self::send) or
-    /// [`fetch`](Self::fetch).
-    ///
-    /// # Panics
-    ///
-    /// When called before `send` or `fetch` built the client: call it only from the request
-    /// builder closure they run.
-    pub fn client(&self) -> &reqwest::Client {
-        self.client
-            .get()
-            .expect("Http::send builds the client before it runs the request builder")
-    }
-
     /// Sends the request `build` makes (called afresh for every attempt, so a new assertion
     /// goes with each), retrying transient failures.
     ///
@@ -159,7 +159,7 @@ impl Http {
     pub async fn send(
         &self,
         url: &Url,
-        mut build: impl FnMut() -> Result<reqwest::RequestBuilder>,
+        mut build: impl FnMut(&reqwest::Client) -> Result<reqwest::RequestBuilder>,
     ) -> Result<Response> {
         let mut attempt = 0;
         self.send_counted(url, &mut build, &mut attempt).await
@@ -171,7 +171,7 @@ impl Http {
     pub async fn fetch(
         &self,
         url: &Url,
-        mut build: impl FnMut() -> Result<reqwest::RequestBuilder>,
+        mut build: impl FnMut(&reqwest::Client) -> Result<reqwest::RequestBuilder>,
         limit: usize,
     ) -> Result<Fetched> {
         let mut attempt = 0;
@@ -209,15 +209,15 @@ impl Http {
     async fn send_counted(
         &self,
         url: &Url,
-        build: &mut impl FnMut() -> Result<reqwest::RequestBuilder>,
+        build: &mut impl FnMut(&reqwest::Client) -> Result<reqwest::RequestBuilder>,
         attempt: &mut u32,
     ) -> Result<Response> {
-        let client = self.ready()?;
+        let client = self.client()?;
         let host = host_of(url);
         loop {
             *attempt += 1;
             let request_id = uuid::Uuid::new_v4().to_string();
-            let request = build()?
+            let request = build(client)?
                 .header("client-request-id", &request_id)
                 .header("return-client-request-id", "true")
                 .build()
@@ -393,6 +393,7 @@ mod tests {
             max_retries: 0,
             client: OnceLock::new(),
         };
+        http.client().unwrap();
         let shown = format!("{http:?}");
         assert!(
             shown.contains("HTTPS_PROXY") && !shown.contains("hunter2"),

@@ -251,6 +251,7 @@ async fn slow_then_normal() {
         Duration::from_secs(30),
     ))]);
     // A client whose timeout is shorter than the delay gives up; the delay is certain.
+    graphd::http::install_crypto_provider();
     let quick = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_millis(100))

@@ -158,6 +158,7 @@ async fn tls_with_the_ca_it_writes() {
     let authority = var(&vars, "AZURE_AUTHORITY_HOST").to_string();
     assert!(authority.starts_with("https://127.0.0.1:"));
     let pem = std::fs::read(&ca).unwrap();
+    graphd::http::install_crypto_provider();
     let trusting = reqwest::Client::builder()
         .no_proxy()
         .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
