@@ -1,0 +1,239 @@
+//! The `--config` file: the MSAL Python quickstart's `parameters.json` plus graphd's own
+//! names, read strictly (unknown fields, a client secret, malformed values are refused) and
+//! without ever echoing a value into an error.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::cloud::{self, Cloud};
+use crate::credential::read_limited;
+use crate::error::{Error, Result};
+
+const MAX_CONFIG_FILE: u64 = 1024 * 1024;
+
+/// The `--config` file: the MSAL Python quickstart's `parameters.json` fields plus graphd's.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    // The quickstart's names.
+    /// `https://login.microsoftonline.com/{tenant}`.
+    pub authority: Option<String>,
+    pub client_id: Option<String>,
+    /// A string or the quickstart's one-element array.
+    pub scope: Option<OneOrMany>,
+    /// The quickstart's Graph URL (`https://graph.microsoft.com/v1.0/users`): its origin is used.
+    pub endpoint: Option<String>,
+    /// The certificate variant's SHA-1 thumbprint (hex).
+    pub thumbprint: Option<String>,
+    /// The certificate variant's key file (relative to the config file).
+    pub private_key_file: Option<PathBuf>,
+    /// The secret variant's client secret: refused.
+    pub secret: Option<serde_json::Value>,
+    // graphd's names.
+    pub tenant: Option<String>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub password_file: Option<PathBuf>,
+    pub cloud: Option<String>,
+    pub authority_host: Option<String>,
+    pub graph: Option<String>,
+    pub alg: Option<String>,
+    pub send_x5c: Option<bool>,
+    pub ca_file: Option<PathBuf>,
+    pub timeout: Option<u64>,
+    pub max_retries: Option<u32>,
+    pub token_cache: Option<PathBuf>,
+    #[serde(skip)]
+    dir: PathBuf,
+    #[serde(skip)]
+    path: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl ConfigFile {
+    /// Reads and checks a config file; `None` path gives an empty config.
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        let Some(path) = path else {
+            return Ok(ConfigFile::default());
+        };
+        let bytes = read_limited(path, MAX_CONFIG_FILE).map_err(|e| match e {
+            Error::Credential { problem, .. } => Error::config(
+                format!("config file {}: {problem}", path.display()),
+                Some("pass a JSON file such as the quickstart's parameters.json".to_string()),
+            ),
+            other => other,
+        })?;
+        let hint = || {
+            Some(
+                "accepted fields: authority, client_id, scope, endpoint, thumbprint, private_key_file \
+                 (the quickstart's), tenant, cert, key, password_file, cloud, authority_host, graph, alg, \
+                 send_x5c, ca_file, timeout, max_retries, token_cache"
+                    .to_string(),
+            )
+        };
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::config(
+                format!(
+                    "config file {}: not JSON: {}",
+                    path.display(),
+                    unquoted(&e.to_string())
+                ),
+                Some(
+                    "the file must be a JSON object such as the quickstart's parameters.json"
+                        .to_string(),
+                ),
+            )
+        })?;
+        // Checked before the fields, so a secret is refused (with its hint) whatever else is there.
+        if value.get("secret").is_some() {
+            return Err(Error::config(
+                format!(
+                    "config file {} holds a client secret; graphd authenticates with a certificate only",
+                    path.display()
+                ),
+                Some(
+                    "remove \"secret\" and revoke it (it sat in a file), run `graphd gen-cert`, upload the certificate, \
+                     and set \"private_key_file\" or pass --cert"
+                        .to_string(),
+                ),
+            ));
+        }
+        let mut cfg = ConfigFile::deserialize(&value).map_err(|e| {
+            // serde names no field for a wrong type: find it by trying each field alone.
+            let field = value.as_object().and_then(|fields| {
+                fields.iter().find_map(|(name, v)| {
+                    let alone = serde_json::json!({ name: v });
+                    ConfigFile::deserialize(&alone)
+                        .is_err()
+                        .then(|| name.clone())
+                })
+            });
+            let at = field.map(|f| format!("{f}: ")).unwrap_or_default();
+            Error::config(
+                format!(
+                    "config file {}: {at}{}",
+                    path.display(),
+                    unquoted(&e.to_string())
+                ),
+                hint(),
+            )
+        })?;
+        cfg.dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        cfg.path = path.to_path_buf();
+        Ok(cfg)
+    }
+
+    pub(super) fn bad(&self, field: &str, why: impl std::fmt::Display) -> Error {
+        Error::config(
+            format!("config file {}: {field}: {why}", self.path.display()),
+            Some(format!(
+                "fix \"{field}\" in {}, or override it with a flag",
+                self.path.display()
+            )),
+        )
+    }
+
+    /// A path from the file, relative to the file's directory.
+    pub(super) fn relative(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.dir.join(p)
+        }
+    }
+
+    /// `authority` split into host and tenant.
+    pub(super) fn authority_parts(&self) -> Result<Option<(Url, String)>> {
+        let Some(a) = &self.authority else {
+            return Ok(None);
+        };
+        let mut url = cloud::parse_endpoint(a).map_err(|e| self.bad("authority", e))?;
+        let path = url.path().trim_matches('/').to_string();
+        let (prefix, tenant) = match path.rsplit_once('/') {
+            Some((p, t)) => (format!("/{p}"), t.to_string()),
+            None => (String::new(), path),
+        };
+        if tenant.is_empty() {
+            return Err(self.bad(
+                "authority",
+                "has no tenant (https://login.microsoftonline.com/<tenant>)",
+            ));
+        }
+        url.set_path(&prefix);
+        Ok(Some((url, tenant)))
+    }
+
+    pub(super) fn cloud(&self) -> Result<Option<Cloud>> {
+        match &self.cloud {
+            None => Ok(None),
+            Some(c) => <Cloud as clap::ValueEnum>::from_str(c, true)
+                .map(Some)
+                .map_err(|_| self.bad("cloud", "must be public, usgov, usgov-dod or china")),
+        }
+    }
+}
+
+/// serde's message without the quoted values it echoes (`invalid type: string "..."`): a
+/// value in the wrong field may be a secret, and errors end up in CI logs.
+fn unquoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            out.push(c);
+            continue;
+        }
+        let mut escaped = false;
+        for q in chars.by_ref() {
+            match q {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => break,
+                _ => escaped = false,
+            }
+        }
+        if out.ends_with(' ') {
+            out.pop();
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(json: &str) -> Result<ConfigFile> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("parameters.json");
+        std::fs::write(&p, json).unwrap();
+        ConfigFile::load(Some(&p))
+    }
+
+    #[test]
+    fn serde_messages_lose_their_quoted_values() {
+        assert_eq!(
+            unquoted(r#"invalid type: string "hunter2 \" x", expected u64 at line 3 column 41"#),
+            "invalid type: string, expected u64 at line 3 column 41"
+        );
+        assert_eq!(
+            unquoted("unknown field `tennant`, expected one of `a`"),
+            "unknown field `tennant`, expected one of `a`"
+        );
+        let e = cfg(r#"{"tenant": "contoso.com", "send_x5c": "hunter2"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("send_x5c: invalid type: string, expected a boolean"),
+            "{e}"
+        );
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+}
