@@ -1,13 +1,10 @@
 //! `graphd list-users`: every user, streamed page by page to the chosen format.
 
-use std::ops::ControlFlow;
-
-use super::progress::Progress;
+use super::listing::Listing;
 use super::session::Session;
 use crate::cli::{ListUsersArgs, OutputFormat};
 use crate::error::Result;
 use crate::graph::Graph;
-use crate::output::ItemWriter;
 use crate::{http, messages};
 
 /// Table and CSV columns when `--select` is not given (issue 5).
@@ -44,38 +41,22 @@ pub fn run(args: &ListUsersArgs) -> Result<()> {
     }
     url.set_query(Some(&query.join("&")));
     let columns = if tabular { select } else { Vec::new() };
-    let mut writer = ItemWriter::new(args.output, columns);
-    let mut progress = Progress::new(args.quiet, "users");
-    let max = args.max.unwrap_or(u64::MAX);
     let count = args.count;
-    let result = http::runtime()?.block_on(graph.pages(url, count, |page| {
-        if count && progress.pages() == 0 {
+    let listing = Listing {
+        format: args.output,
+        columns,
+        max: args.max,
+        quiet: args.quiet,
+        noun: "users",
+    };
+    listing.run(&http::runtime()?, &mut graph, url, count, |page| {
+        if count {
             match page.count {
                 Some(n) => messages::info(&format!("graphd: {n} users in total (@odata.count)")),
                 None => messages::warn("Graph returned no @odata.count"),
             }
         }
-        let room = usize::try_from(max - writer.written()).unwrap_or(usize::MAX);
-        let items = &page.value[..page.value.len().min(room)];
-        progress.before_output();
-        writer.page(items)?;
-        progress.page(items.len() as u64);
-        Ok(if writer.written() >= max {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        })
-    }));
-    progress.finish();
-    // What was printed stays printed, and the JSON array is closed, even on error; an error
-    // before the first page prints nothing, so a failure never reads as an empty listing.
-    let finished = if result.is_ok() || progress.pages() > 0 {
-        writer.finish()
-    } else {
-        Ok(())
-    };
-    result?;
-    finished
+    })
 }
 
 /// `key=value` with the value percent-encoded as RFC 3986 asks, which Graph's query

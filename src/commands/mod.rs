@@ -9,6 +9,7 @@ mod emulator;
 mod gen_cert;
 mod get;
 mod list_users;
+mod listing;
 mod progress;
 mod session;
 mod token;
