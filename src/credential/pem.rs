@@ -115,7 +115,12 @@ pub fn blocks(data: &[u8]) -> Result<Vec<Block<'_>>, CredentialProblem> {
 
 fn delimited(line: &[u8], prefix: &[u8]) -> Option<String> {
     let rest = line.strip_prefix(prefix)?.strip_suffix(b"-----")?;
-    Some(String::from_utf8_lossy(rest).into_owned())
+    // A label is printable ASCII (RFC 7468 §3); a line with anything else is text, so a
+    // control character never reaches an error message.
+    if !rest.iter().all(|b| (b' '..=b'~').contains(b)) {
+        return None;
+    }
+    String::from_utf8(rest.to_vec()).ok()
 }
 
 /// Decodes every certificate and private key in a PEM file into `material`.
@@ -279,6 +284,22 @@ mod tests {
                 line: 1
             }
         );
+    }
+
+    #[test]
+    fn fuzz_pem_label_with_control_characters() {
+        // Found by fuzz/credential_pem: the label was echoed into a one-line error message.
+        for bad in [&b"PRI\x7fVATE KEY"[..], b"\x1b[2J", b"A\rB", b"\xff\xfe"] {
+            let mut text = b"-----BEGIN ".to_vec();
+            text.extend_from_slice(bad);
+            text.extend_from_slice(b"-----\nQUJD\n");
+            assert!(blocks(&text).unwrap().is_empty(), "{bad:?}");
+            text.extend_from_slice(
+                b"-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n",
+            );
+            let b = blocks(&text).unwrap();
+            assert_eq!((b.len(), b[0].label.as_str()), (1, "CERTIFICATE"));
+        }
     }
 
     #[test]
