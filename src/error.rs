@@ -618,7 +618,7 @@ impl fmt::Display for TokenRefusal {
             self.context.host, self.status
         )?;
         if !e.error.is_empty() {
-            write!(f, ", {}", e.error)?;
+            write!(f, ", {}", ServerText(&e.error))?;
         }
         f.write_str(")")?;
         match e.code() {
@@ -627,12 +627,12 @@ impl fmt::Display for TokenRefusal {
         }
         let summary = e.summary();
         if !summary.is_empty() {
-            write!(f, " {summary}")?;
+            write!(f, " {}", ServerText(&summary))?;
         }
         if let Some(t) = &e.trace_id {
-            write!(f, " [trace_id {t}")?;
+            write!(f, " [trace_id {}", ServerText(t))?;
             if let Some(c) = &e.correlation_id {
-                write!(f, ", correlation_id {c}")?;
+                write!(f, ", correlation_id {}", ServerText(c))?;
             }
             f.write_str("]")?;
         }
@@ -716,14 +716,32 @@ impl fmt::Display for GraphFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Graph refused GET {} (HTTP {}", self.path, self.status)?;
         if let Some(code) = &self.code {
-            write!(f, ", {code}")?;
+            write!(f, ", {}", ServerText(code))?;
         }
         f.write_str(")")?;
         if let Some(m) = &self.message {
-            write!(f, ": {m}")?;
+            write!(f, ": {}", ServerText(m))?;
         }
         if let Some(id) = &self.request_id {
-            write!(f, " [request-id {id}]")?;
+            write!(f, " [request-id {}]", ServerText(id))?;
+        }
+        Ok(())
+    }
+}
+
+/// Text a server sent, shown on one line: a control character (CR, LF, ESC, DEL, ...) is
+/// written as its `\u{..}` escape, so an answer can neither break the one-line message
+/// (cli.md) nor drive the terminal.
+struct ServerText<'a>(&'a str);
+
+impl fmt::Display for ServerText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                fmt::Write::write_char(f, c)?;
+            }
         }
         Ok(())
     }
@@ -781,5 +799,28 @@ mod tests {
         };
         assert_eq!(n.exit_code(), 6);
         assert!(n.to_string().ends_with("(after 4 attempts)"));
+    }
+
+    #[test]
+    fn fuzz_token_refusal_with_control_characters() {
+        // Found by fuzz/token_response: a server's text reached the one-line message as is.
+        let body = r#"{"error":"it\r\n","error_description":"AAD f\u007fund.\u001b[2J","trace_id":"t\nx","correlation_id":"c\u0000"}"#;
+        let refusal = TokenRefusal {
+            status: 401,
+            entra: serde_json::from_str(body).unwrap(),
+            context: RefusalContext::default(),
+        };
+        let message = refusal.to_string();
+        assert!(!message.chars().any(char::is_control), "{message:?}");
+        assert!(message.contains(r"AAD f\u{7f}und.\u{1b}[2J"), "{message}");
+        let graph = GraphFailure {
+            status: 500,
+            code: Some("c\r".into()),
+            message: Some("m\u{1b}]0;x\u{7}".into()),
+            request_id: Some("r\n".into()),
+            path: "/v1.0/users".into(),
+            hint: None,
+        };
+        assert!(!graph.to_string().chars().any(char::is_control));
     }
 }
