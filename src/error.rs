@@ -373,4 +373,26 @@ mod tests {
         assert_eq!(n.exit_code(), 6);
         assert!(n.to_string().ends_with("(after 4 attempts)"));
     }
+
+    #[test]
+    fn fuzz_token_refusal_with_control_characters() {
+        // Found by fuzz/token_response: a server's text reached the one-line message as is.
+        let body = r#"{"error":"it\r\n","error_description":"AAD f\u007fund.\u001b[2J","trace_id":"t\nx","correlation_id":"c\u0000"}"#;
+        let refusal = TokenRefusal {
+            status: 401,
+            entra: serde_json::from_str(body).unwrap(),
+            context: RefusalContext::default(),
+        };
+        let message = refusal.to_string();
+        assert!(!message.chars().any(char::is_control), "{message:?}");
+        let graph = GraphFailure {
+            status: 500,
+            code: Some("c\r".into()),
+            message: Some("m\u{1b}]0;x\u{7}".into()),
+            request_id: Some("r\n".into()),
+            path: "/v1.0/users".into(),
+            hint: None,
+        };
+        assert!(!graph.to_string().chars().any(char::is_control), "{graph}");
+    }
 }

@@ -56,15 +56,27 @@ pub fn read_into(
     material: &mut Material,
 ) -> Result<()> {
     let data = read_limited(path, MAX_CREDENTIAL_FILE)?;
+    read_bytes(&data, path, passwords, material)
+}
+
+/// Decodes the contents of one credential file (PEM, PFX, DER certificate or DER key) into
+/// `material`; `path` only names the file in messages. [`read_into`] without the file system,
+/// so the decoding can be fuzzed.
+pub fn read_bytes(
+    data: &[u8],
+    path: &Path,
+    passwords: &mut PasswordSource,
+    material: &mut Material,
+) -> Result<()> {
     let keys_before = material.keys.len();
     let certs_before = material.certs.len();
-    if pem::looks_like_pem(&data) {
-        pem::decode(&data, path, passwords, material)?;
-    } else if let Some(p12) = pfx::parse(&data) {
+    if pem::looks_like_pem(data) {
+        pem::decode(data, path, passwords, material)?;
+    } else if let Some(p12) = pfx::parse(data) {
         pfx::decode(&p12, path, passwords, material)?;
-    } else if let Ok(cert) = X509::from_der(&data) {
+    } else if let Ok(cert) = X509::from_der(data) {
         material.certs.push(cert);
-    } else if let Ok(key) = PKey::private_key_from_der(&data) {
+    } else if let Ok(key) = PKey::private_key_from_der(data) {
         material.keys.push(key);
     } else {
         return Err(Error::credential(

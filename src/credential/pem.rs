@@ -364,4 +364,17 @@ mod tests {
         assert!(b[0].has_headers);
         assert_eq!(&*b[0].der().unwrap(), b"ABC");
     }
+
+    #[test]
+    fn fuzz_pem_label_with_control_characters() {
+        // Found by fuzz/credential_pem: a label was echoed into a one-line error message.
+        for bad in [&b"PRI\x7fVATE KEY"[..], b"\x1b[2J", b"A\rB", b"\xff\xfe"] {
+            let mut text = b"-----BEGIN ".to_vec();
+            text.extend_from_slice(bad);
+            text.extend_from_slice(b"-----\nQUJD\n");
+            if let Err(e) = blocks(&text) {
+                assert!(!e.to_string().chars().any(char::is_control), "{e:?}");
+            }
+        }
+    }
 }

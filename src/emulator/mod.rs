@@ -36,6 +36,7 @@ pub use fault::{FaultAction, FaultRule, RetryAfter, Schedule, Side};
 pub use graph::READ_USERS_ROLES;
 pub use state::{Counters, RequestRecord, SideCounters};
 pub use sts::assertion::NBF_SKEW_SECS;
+pub use sts::checker::AssertionChecker;
 
 /// The tenant the emulator serves unless told otherwise (its last group spells "graphd").
 pub const DEFAULT_TENANT: &str = "e7a1d0c5-0b5e-4d2a-9c3f-677261706864";

@@ -120,6 +120,21 @@ pub struct App {
     pub roles: Vec<String>,
 }
 
+impl App {
+    /// The registration with its certificates' digests computed; the client id lowercased.
+    pub fn new(app: AppRegistration) -> Self {
+        App {
+            client_id: app.client_id.to_ascii_lowercase(),
+            certs: app
+                .certificates
+                .iter()
+                .filter_map(RegisteredCert::new)
+                .collect(),
+            roles: app.roles,
+        }
+    }
+}
+
 #[derive(Default)]
 struct Inner {
     apps: HashMap<String, Arc<App>>,
@@ -175,18 +190,10 @@ impl State {
 
     /// Adds or replaces an app (by client id, case-insensitively).
     pub fn register(&self, app: AppRegistration) {
-        let certs = app
-            .certificates
-            .iter()
-            .filter_map(RegisteredCert::new)
-            .collect();
-        let client_id = app.client_id.to_ascii_lowercase();
-        let entry = App {
-            client_id: client_id.clone(),
-            certs,
-            roles: app.roles,
-        };
-        self.lock().apps.insert(client_id, Arc::new(entry));
+        let entry = App::new(app);
+        self.lock()
+            .apps
+            .insert(entry.client_id.clone(), Arc::new(entry));
     }
 
     /// The app, if registered.

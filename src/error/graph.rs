@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::printable;
+
 /// A Microsoft Graph error (facts §7.4), already reduced to what is shown.
 #[derive(Debug, Clone)]
 pub struct GraphFailure {
@@ -93,15 +95,17 @@ impl fmt::Display for GraphFailure {
         } else {
             write!(f, "Graph refused GET {} (HTTP {}", self.path, self.status)?;
         }
+        // Graph's text is shown only after `printable`: a broken or hostile server must not
+        // break the one-line error or drive the terminal.
         if let Some(code) = &self.code {
-            write!(f, ", {code}")?;
+            write!(f, ", {}", printable(code, 80))?;
         }
         f.write_str(")")?;
         if let Some(m) = &self.message {
-            write!(f, ": {m}")?;
+            write!(f, ": {}", printable(m, 600))?;
         }
         if let Some(id) = &self.request_id {
-            write!(f, " [request-id {id}]")?;
+            write!(f, " [request-id {}]", printable(id, 80))?;
         }
         Ok(())
     }

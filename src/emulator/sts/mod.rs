@@ -7,6 +7,7 @@
 
 pub mod aadsts;
 pub mod assertion;
+pub mod checker;
 mod discovery;
 
 use std::collections::HashMap;
