@@ -35,7 +35,7 @@ row() { rows+=("| $1 | $2 | $3 | $4 |"); printf '%-44s %12s  %s\n' "$1" "$2" "$4
 # Median (ms) of a command, from hyperfine's JSON export.
 median_ms() {
     local name=$1; shift
-    hyperfine --style none --warmup 3 --runs "$runs" --export-json "$work/$name.json" "$@" >/dev/null 2>&1
+    hyperfine -N --style none --warmup 3 --runs "$runs" --export-json "$work/$name.json" "$@" >/dev/null 2>&1
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.1f" % (r["median"]*1000))' "$work/$name.json"
 }
 
@@ -50,6 +50,9 @@ for _ in $(seq 1 200); do grep -q GRAPHD_GRAPH_ENDPOINT "$work/env" 2>/dev/null 
 # shellcheck disable=SC1091
 . "$work/env"
 export AZURE_CLIENT_CERTIFICATE_PATH=$cert
+
+# Starting the binary at all (the floor under every whole-process figure).
+row "graphd --version (process start)" "$(median_ms version "$bin --version") ms" "" "floor"
 
 # Signing: graphd's whole process, and openssl signing the same bytes (the floor).
 "$bin" assertion --key "$key" >"$work/assertion.jwt"
