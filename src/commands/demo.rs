@@ -44,18 +44,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let out = OutDir::check(dir.path(), &[KEY_FILE, CERT_FILE], false)?;
     let key_pem = generated.key_pem(None)?;
     let cert_pem = generated.cert_pem()?;
-    out.write(&[
-        OutFile {
-            name: KEY_FILE,
-            contents: &key_pem,
-            mode: 0o600,
-        },
-        OutFile {
-            name: CERT_FILE,
-            contents: &cert_pem,
-            mode: 0o644,
-        },
-    ])?;
+    out.write(&[OutFile::key(&key_pem), OutFile::cert(&cert_pem)])?;
     let source = CredentialSource {
         cert: out.path(CERT_FILE),
         key: Some(out.path(KEY_FILE)),

@@ -29,24 +29,9 @@ pub fn run(args: &GenCertArgs) -> Result<()> {
         (Some(p), true) => Some(generated.pfx(p)?),
         _ => None,
     };
-    let mut files = vec![
-        OutFile {
-            name: KEY_FILE,
-            contents: &key_pem,
-            mode: 0o600,
-        },
-        OutFile {
-            name: CERT_FILE,
-            contents: &cert_pem,
-            mode: 0o644,
-        },
-    ];
+    let mut files = vec![OutFile::key(&key_pem), OutFile::cert(&cert_pem)];
     if let Some(pfx) = &pfx {
-        files.push(OutFile {
-            name: PFX_FILE,
-            contents: pfx,
-            mode: 0o600,
-        });
+        files.push(OutFile::pfx(pfx));
     }
     let created = out.will_create();
     out.write(&files)?;

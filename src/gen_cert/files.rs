@@ -23,6 +23,35 @@ pub struct OutFile<'a> {
     pub mode: u32,
 }
 
+impl<'a> OutFile<'a> {
+    /// `key.pem`: private, mode 0600 from its creation.
+    pub fn key(contents: &'a [u8]) -> Self {
+        OutFile {
+            name: super::KEY_FILE,
+            contents,
+            mode: 0o600,
+        }
+    }
+
+    /// `cert.pem`: public, what gets uploaded.
+    pub fn cert(contents: &'a [u8]) -> Self {
+        OutFile {
+            name: super::CERT_FILE,
+            contents,
+            mode: 0o644,
+        }
+    }
+
+    /// `graphd.pfx`: holds the key, mode 0600 from its creation.
+    pub fn pfx(contents: &'a [u8]) -> Self {
+        OutFile {
+            name: super::PFX_FILE,
+            contents,
+            mode: 0o600,
+        }
+    }
+}
+
 /// An output directory that was checked: it exists (or its parent does, and it will be
 /// created with mode 0700), and none of the files to write exists unless `force`.
 #[derive(Debug)]
