@@ -1,19 +1,20 @@
 //! `graphd list-users`: every user, streamed page by page to the chosen format.
 
 use super::listing::Listing;
-use super::session::Session;
-use crate::cli::{ListUsersArgs, OutputFormat};
+use crate::cli::ListUsersArgs;
+use crate::client::Client;
 use crate::error::Result;
 use crate::graph::Graph;
+use crate::output::OutputFormat;
+use crate::settings::Settings;
 use crate::{http, messages};
 
 /// Table and CSV columns when `--select` is not given (issue 5).
 const DEFAULT_COLUMNS: [&str; 4] = ["id", "displayName", "userPrincipalName", "mail"];
 
-pub fn run(args: &ListUsersArgs) -> Result<()> {
-    let session = Session::new(&args.credential, &args.app, &args.signing, &args.net)?;
-    let tokens = session.tokens()?;
-    let mut graph = Graph::new(&session.http, &session.net.graph, &tokens);
+pub fn run(args: &ListUsersArgs, settings: Settings) -> Result<()> {
+    let client = Client::new(settings)?;
+    let mut graph = Graph::new(&client);
     let tabular = matches!(args.output, OutputFormat::Table | OutputFormat::Csv);
     let select: Vec<String> = if args.select.is_empty() && tabular {
         DEFAULT_COLUMNS.iter().map(|c| c.to_string()).collect()

@@ -30,7 +30,7 @@ use openssl::x509::X509;
 use url::Url;
 
 use crate::clock;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, UsageProblem};
 
 pub use fault::{FaultAction, FaultRule, RetryAfter, Schedule, Side};
 pub use graph::READ_USERS_ROLES;
@@ -252,29 +252,24 @@ impl std::fmt::Debug for Emulator {
 
 /// Checks a configuration before anything is bound.
 fn check(config: &EmulatorConfig) -> Result<()> {
-    crate::cloud::check_tenant(&config.tenant).map_err(|m| {
-        Error::usage(
-            m,
-            Some("pass a tenant GUID or domain with --tenant".to_string()),
-        )
-    })?;
+    let invalid = |flag, why| Error::Usage(UsageProblem::Invalid { flag, why });
+    crate::cloud::check_tenant(&config.tenant).map_err(|why| invalid("--tenant", why))?;
     if config.users > MAX_USERS {
-        return Err(Error::usage(
-            format!(
-                "--users {} is more than the emulator serves ({MAX_USERS})",
-                config.users
-            ),
-            None,
-        ));
+        return Err(Error::Usage(UsageProblem::OutOfRange {
+            flag: "--users",
+            value: config.users.to_string(),
+            allowed: "at most 1000000000000",
+        }));
     }
     if config.token_lifetime_secs < 1 {
-        return Err(Error::usage(
-            "the token lifetime must be at least one second",
-            None,
-        ));
+        return Err(Error::Usage(UsageProblem::OutOfRange {
+            flag: "--token-lifetime",
+            value: config.token_lifetime_secs.to_string(),
+            allowed: "at least one second",
+        }));
     }
     for app in &config.apps {
-        crate::cloud::check_client_id(&app.client_id).map_err(|m| Error::usage(m, None))?;
+        crate::cloud::check_client_id(&app.client_id).map_err(|why| invalid("--app", why))?;
     }
     Ok(())
 }

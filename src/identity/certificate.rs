@@ -1,0 +1,243 @@
+//! The certificate proof: an RSA key signs an RFC 7523 assertion that names its certificate.
+//!
+//! The certificate is looked at when the identity is built (`credential::peek`): that gives
+//! the thumbprint for the token cache and the header choice, without parsing, decrypting or
+//! prompting for the private key. The key is loaded on the first assertion, once per process,
+//! with every check of `credential::load`; a token served from the cache never loads it.
+//! When the certificate cannot be known without the key (a PFX, an ambiguous chain, a
+//! configured thumbprint), the whole credential is loaded at once instead.
+
+use std::fmt;
+use std::sync::{Mutex, OnceLock};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use super::ProofHints;
+use crate::assertion::{self, AssertionParams, HeaderChoice};
+use crate::credential::{self, Credential, CredentialSource, Peek, Thumbprints};
+use crate::error::{CertFile, CredentialProblem, Error, Result, UsageProblem};
+use crate::messages;
+use crate::password::PasswordSource;
+use crate::secret::ClientAssertion;
+use crate::settings::CertificateSpec;
+
+/// A certificate credential, its key loaded on first use.
+pub struct CertificateProof {
+    source: CredentialSource,
+    /// Asked at most once, when the key is loaded (a prompt, stdin, a file).
+    passwords: Mutex<PasswordSource>,
+    header: HeaderChoice,
+    send_x5c: bool,
+    public: Public,
+    loaded: OnceLock<Loaded>,
+}
+
+/// What is known of the certificate before the key is read.
+#[derive(Debug, Clone)]
+struct Public {
+    thumbprints: Thumbprints,
+    has_certificate: bool,
+    path: std::path::PathBuf,
+    file_kind: CertFile,
+    subject: Option<String>,
+}
+
+/// The loaded credential and the `x5c` chain it gives.
+struct Loaded {
+    credential: Credential,
+    x5c: Option<Vec<String>>,
+}
+
+impl CertificateProof {
+    /// Looks at the certificate and decides the header; loads the key only when the
+    /// certificate cannot be known without it.
+    pub fn new(spec: CertificateSpec) -> Result<Self> {
+        let CertificateSpec {
+            source,
+            mut passwords,
+            alg,
+            send_x5c,
+        } = spec;
+        let loaded = OnceLock::new();
+        let public = match credential::peek(&source) {
+            Some(peek) => {
+                for w in &peek.warnings {
+                    messages::warn(w);
+                }
+                Public::from_peek(&peek)
+            }
+            None => {
+                let credential = load(&source, &mut passwords, true)?;
+                let public = Public::from_credential(&credential);
+                let x5c = x5c_of(&credential, send_x5c)?;
+                let _ = loaded.set(Loaded { credential, x5c });
+                public
+            }
+        };
+        let header = HeaderChoice::choose(alg, &public.thumbprints)
+            .map_err(|p| Error::credential(Some(&public.path), p))?;
+        if send_x5c && !public.has_certificate {
+            return Err(Error::Usage(UsageProblem::X5cWithoutCertificate));
+        }
+        Ok(CertificateProof {
+            source,
+            passwords: Mutex::new(passwords),
+            header,
+            send_x5c,
+            public,
+            loaded,
+        })
+    }
+
+    pub fn thumbprints(&self) -> &Thumbprints {
+        &self.public.thumbprints
+    }
+
+    /// The algorithm and thumbprint header every assertion carries.
+    pub fn header(&self) -> &HeaderChoice {
+        &self.header
+    }
+
+    /// The loaded credential (key and chain), loading it now if this is the first use.
+    pub fn credential(&self) -> Result<&Credential> {
+        Ok(&self.loaded()?.credential)
+    }
+
+    fn loaded(&self) -> Result<&Loaded> {
+        if let Some(l) = self.loaded.get() {
+            return Ok(l);
+        }
+        // One loader at a time: the password is asked for once.
+        let mut passwords = self
+            .passwords
+            .lock()
+            .map_err(|_| Error::Internal("the password source was poisoned".into()))?;
+        if let Some(l) = self.loaded.get() {
+            return Ok(l);
+        }
+        // The certificate was looked at already (its expiry warning said once).
+        let credential = load(&self.source, &mut passwords, false)?;
+        if credential.thumbprints().sha1 != self.public.thumbprints.sha1 {
+            return Err(Error::credential(
+                Some(&self.public.path),
+                CredentialProblem::ChangedWhileRunning,
+            ));
+        }
+        let x5c = x5c_of(&credential, self.send_x5c)?;
+        Ok(self.loaded.get_or_init(|| Loaded { credential, x5c }))
+    }
+
+    /// A new signed assertion for `audience` (the token endpoint), with a fresh `jti`.
+    pub fn assertion(&self, audience: &str, client_id: &str) -> Result<ClientAssertion> {
+        let loaded = self.loaded()?;
+        assertion::build(
+            loaded.credential.key(),
+            &AssertionParams {
+                audience,
+                client_id,
+                header: &self.header,
+                x5c: loaded.x5c.as_deref(),
+            },
+        )
+    }
+
+    pub fn hints(&self) -> ProofHints {
+        let t = &self.public.thumbprints;
+        ProofHints {
+            thumbprint_hex: Some(t.sha1_hex()),
+            x5t_s256: t.x5t_s256(),
+            // With only a configured thumbprint, the path is the key's: never name it for upload.
+            cert_path: self
+                .public
+                .has_certificate
+                .then(|| self.public.path.clone()),
+            cert_file: self.public.file_kind,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "certificate {} (thumbprint {}) from {}, signing {}",
+            self.public
+                .subject
+                .as_deref()
+                .unwrap_or("(only a thumbprint is configured)"),
+            self.public.thumbprints.sha1_hex(),
+            self.public.path.display(),
+            self.header.alg.as_str()
+        )
+    }
+}
+
+impl fmt::Debug for CertificateProof {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CertificateProof")
+            .field("thumbprint", &self.public.thumbprints.sha1_hex())
+            .field("path", &self.public.path)
+            .field("alg", &self.header.alg)
+            .field("key_loaded", &self.loaded.get().is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Public {
+    fn from_peek(peek: &Peek) -> Self {
+        Public {
+            thumbprints: peek.thumbprints,
+            has_certificate: true,
+            path: peek.path.clone(),
+            file_kind: peek.file_kind,
+            subject: Some(peek.subject.clone()),
+        }
+    }
+
+    fn from_credential(c: &Credential) -> Self {
+        Public {
+            thumbprints: *c.thumbprints(),
+            has_certificate: c.certificate().is_some(),
+            path: c.path().to_path_buf(),
+            file_kind: c.file_kind(),
+            subject: c
+                .certificate()
+                .map(|cert| credential::report::name_to_string(cert.subject_name())),
+        }
+    }
+}
+
+/// Loads the credential; `warn` prints its warnings (an expiry within 30 days).
+fn load(
+    source: &CredentialSource,
+    passwords: &mut PasswordSource,
+    warn: bool,
+) -> Result<Credential> {
+    let credential = credential::load(source, passwords)?;
+    if warn {
+        for w in credential.warnings() {
+            messages::warn(w);
+        }
+    }
+    messages::trace(&format!("credential: {credential:?}"));
+    Ok(credential)
+}
+
+/// The `x5c` header value, when asked for: each certificate's DER in standard base64, leaf
+/// first (RFC 7515 §4.1.6).
+fn x5c_of(credential: &Credential, send_x5c: bool) -> Result<Option<Vec<String>>> {
+    if !send_x5c {
+        return Ok(None);
+    }
+    if credential.chain().is_empty() {
+        return Err(Error::Usage(UsageProblem::X5cWithoutCertificate));
+    }
+    credential
+        .chain()
+        .iter()
+        .map(|c| {
+            c.to_der()
+                .map(|der| STANDARD.encode(der))
+                .map_err(crate::credential::openssl_bug)
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
+}
