@@ -4,7 +4,7 @@
 //! (<https://learn.microsoft.com/en-us/entra/identity-platform/certificate-credentials>, ms.date
 //! 2025-01-04) specifies `PS256` with `x5t#S256`; older copies of the page, ADFS and the Azure
 //! SDKs for Python and Rust use `RS256` with the SHA-1 `x5t`. graphd defaults to the current
-//! form and offers the older one with `--alg RS256` (facts §1.1, §1.2).
+//! form and offers the older one with `--alg RS256` (docs/protocol.md#assertion-header).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -16,17 +16,17 @@ use crate::error::{CredentialProblem, Error, Result};
 use crate::jws::{self, Alg};
 use crate::secret::ClientAssertion;
 
-/// Assertion lifetime: Microsoft recommends 5-10 minutes after `nbf` (facts §2.1).
+/// Assertion lifetime: Microsoft recommends 5-10 minutes after `nbf` (docs/protocol.md#assertion-claims).
 pub const LIFETIME_SECS: i64 = 600;
 
 /// What an assertion is for.
 #[derive(Debug, Clone)]
 pub struct AssertionParams<'a> {
-    /// The exact token endpoint URL the assertion will be posted to (facts §2.3).
+    /// The exact token endpoint URL the assertion will be posted to (docs/protocol.md#assertion-audience).
     pub audience: &'a str,
     pub client_id: &'a str,
     pub alg: Alg,
-    /// Put the chain in `x5c` for subject name + issuer authentication (facts §1.3).
+    /// Put the chain in `x5c` for subject name + issuer authentication (docs/protocol.md#x5c-chain).
     pub send_x5c: bool,
 }
 
@@ -42,7 +42,7 @@ struct Header {
     x5c: Option<Vec<String>>,
 }
 
-/// The claims, as JSON numbers and strings (facts §11).
+/// The claims, as JSON numbers and strings (docs/protocol.md#inferred-rules).
 #[derive(Serialize)]
 struct Claims<'a> {
     aud: &'a str,

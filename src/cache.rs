@@ -1,4 +1,4 @@
-//! The opt-in on-disk token cache (`--token-cache DIR`, cli.md "The token cache").
+//! The opt-in on-disk token cache (`--token-cache DIR`, SECURITY.md "The token cache").
 //!
 //! One file per (authority, tenant, client id, scope, certificate thumbprint). The directory is
 //! created 0700 and files 0600 at creation (never chmod afterwards); a file is written to a

@@ -16,7 +16,7 @@ pub use credential::{CredentialProblem, Encrypted};
 pub use graph::{GraphFailure, GraphHintContext};
 pub use refusal::{CertFile, EntraError, RefusalContext, TokenRefusal, printable};
 
-/// Exit codes, stable and documented in README.md and ../shared/spec/cli.md.
+/// Exit codes, stable and documented in README.md's exit-code table.
 pub mod exit {
     pub const OK: u8 = 0;
     pub const UNEXPECTED: u8 = 1;

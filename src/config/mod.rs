@@ -1,4 +1,4 @@
-//! Settings resolution: flag > environment > `--config` file > default (cli.md).
+//! Settings resolution: flag > environment > `--config` file > default (README "Settings").
 //!
 //! clap has already merged flags with their environment variables and validated them (a bad
 //! value there is a usage error, exit 2). This module fills what is still missing from the
