@@ -4,7 +4,7 @@
 //! (<https://learn.microsoft.com/en-us/entra/identity-platform/certificate-credentials>, ms.date
 //! 2025-01-04) specifies `PS256` with `x5t#S256`; older copies of the page, ADFS and the Azure
 //! SDKs for Python and Rust use `RS256` with the SHA-1 `x5t`. graphd defaults to the current
-//! form and offers the older one with `--alg RS256` (facts §1.1, §1.2).
+//! form and offers the older one with `--alg RS256` (docs/protocol.md#assertion-header).
 
 use serde::Serialize;
 
@@ -15,7 +15,8 @@ use crate::jws::{self, Alg, SigningKey};
 use crate::messages;
 use crate::secret::ClientAssertion;
 
-/// Assertion lifetime: Microsoft recommends 5-10 minutes after `nbf` (see the module docs).
+/// Assertion lifetime: Microsoft recommends 5-10 minutes after `nbf`
+/// (docs/protocol.md#assertion-claims).
 pub const LIFETIME_SECS: i64 = 600;
 
 /// The algorithm and the thumbprint header of an identity's assertions, chosen once.
@@ -60,13 +61,13 @@ impl HeaderChoice {
 /// What an assertion is for.
 #[derive(Debug, Clone)]
 pub struct AssertionParams<'a> {
-    /// The exact token endpoint URL the assertion will be posted to (the assertion audience
-    /// rules, docs/protocol.md).
+    /// The exact token endpoint URL the assertion will be posted to
+    /// (docs/protocol.md#assertion-audience).
     pub audience: &'a str,
     pub client_id: &'a str,
     pub header: &'a HeaderChoice,
     /// The chain for `x5c` (standard base64 of each DER certificate, leaf first), for subject
-    /// name + issuer authentication; `None` to leave `x5c` out.
+    /// name + issuer authentication (docs/protocol.md#x5c-chain); `None` to leave `x5c` out.
     pub x5c: Option<&'a [String]>,
 }
 
@@ -82,7 +83,7 @@ struct Header<'a> {
     x5c: Option<&'a [String]>,
 }
 
-/// The claims, as JSON numbers and strings.
+/// The claims, as JSON numbers and strings (docs/protocol.md#inferred-rules).
 #[derive(Serialize)]
 struct Claims<'a> {
     aud: &'a str,

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use url::Url;
 
-/// The national clouds (facts §5). Each sets the authority host and Graph endpoint together.
+/// The national clouds (docs/protocol.md#national-clouds). Each sets the authority host and Graph endpoint together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Cloud {
     #[default]

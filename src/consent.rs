@@ -1,5 +1,5 @@
 //! The admin consent URL: where an administrator grants the app the application permissions
-//! configured on its registration (facts §6). Used by `graphd consent-url` and by the hint
+//! configured on its registration (docs/protocol.md#admin-consent). Used by `graphd consent-url` and by the hint
 //! for a Graph 403.
 //!
 //! v2 (default): `{authority}/{tenant}/v2.0/adminconsent?client_id=..&scope={graph}/.default`;

@@ -22,7 +22,7 @@ pub use graph::{GraphFailure, GraphHintContext};
 pub use refusal::{CertFile, EntraError, RefusalContext, TokenRefusal, printable};
 pub use usage::{Setting, UsageProblem};
 
-/// Exit codes, stable and documented in README.md and ../shared/spec/cli.md.
+/// Exit codes, stable and documented in README.md's exit-code table.
 pub mod exit {
     pub const OK: u8 = 0;
     pub const UNEXPECTED: u8 = 1;

@@ -1,4 +1,4 @@
-//! Microsoft Graph GETs with paging (facts §7): the bearer token goes only to the configured
+//! Microsoft Graph GETs with paging (docs/protocol.md#paging): the bearer token goes only to the configured
 //! Graph origin, `@odata.nextLink` is followed verbatim after an origin check, throttling is
 //! retried on the same page (never restarting the listing), and an expired token mid-listing
 //! is replaced once.
@@ -303,7 +303,7 @@ pub fn same_origin(a: &Url, b: &Url) -> bool {
         && a.port_or_known_default() == b.port_or_known_default()
 }
 
-/// `code`, `message` and `innerError.request-id` of a Graph error body (facts §7.4).
+/// `code`, `message` and `innerError.request-id` of a Graph error body (docs/protocol.md#graph-errors).
 fn parse_error(body: &[u8]) -> (Option<String>, Option<String>, Option<String>) {
     #[derive(Deserialize)]
     struct Body {

@@ -18,7 +18,7 @@ use openssl::sign::{RsaPssSaltlen, Signer, Verifier};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-/// The two signature algorithms Entra ID accepts for certificate assertions (facts §1).
+/// The two signature algorithms Entra ID accepts for certificate assertions (docs/protocol.md#assertion-header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Alg {
     /// RSASSA-PSS, SHA-256, MGF1-SHA-256, salt 32 bytes; header `x5t#S256`.

@@ -1,6 +1,6 @@
-//! The client-credentials token request with a certificate assertion (facts §3).
+//! The client-credentials token request with a certificate assertion (docs/protocol.md#token-request).
 //!
-//! Form fields exactly as Microsoft documents them (facts §3.2); a fresh assertion for every
+//! Form fields exactly as Microsoft documents them (docs/protocol.md#token-request); a fresh assertion for every
 //! attempt; the response body is read into zeroizing memory with a 1 MiB cap and deserialized
 //! straight into `AccessToken`. Entra's errors become `TokenRefusal`, whose hint names what to
 //! fix. Nothing here logs a body: success bodies hold the token.
@@ -39,7 +39,7 @@ struct Success {
     ext_expires_in: Option<Seconds>,
 }
 
-/// `expires_in` as a number or a numeric string (MSAL-GO tolerates both, facts §3.3).
+/// `expires_in` as a number or a numeric string (MSAL-GO tolerates both, docs/protocol.md#token-response).
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Seconds {
@@ -132,7 +132,7 @@ fn form_body(client_id: &str, scope: &str, assertion: &str) -> String {
 #[derive(Debug)]
 pub enum Answer {
     Token(Token),
-    /// An Entra error response (facts §3.4).
+    /// An Entra error response (docs/protocol.md#token-errors).
     Refused(EntraError),
     /// Anything else: what was wrong with it, for the error message (never the body).
     Malformed(String),

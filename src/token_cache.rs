@@ -1,4 +1,4 @@
-//! The opt-in on-disk token cache (`--token-cache DIR`, cli.md "The token cache").
+//! The opt-in on-disk token cache (`--token-cache DIR`, SECURITY.md "The token cache").
 //!
 //! One file per (authority, tenant, client id, scope, credential: the certificate's thumbprint).
 //! The directory is

@@ -152,7 +152,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
 }
 
 /// The `roles` claim of an access token, for display (the emulator's tokens are JWTs; real
-/// Graph tokens must be treated as opaque, facts §8, which is why graphd reads them nowhere else).
+/// Graph tokens must be treated as opaque, docs/protocol.md#access-token, which is why graphd reads them nowhere else).
 fn roles_of(token: &str) -> String {
     let payload = token
         .split('.')

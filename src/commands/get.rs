@@ -13,7 +13,7 @@ pub fn run(args: &GetArgs, settings: Settings) -> Result<()> {
     let client = Client::new(settings)?;
     let mut graph = Graph::new(&client);
     let url = graph.resolve(&args.path_or_url)?;
-    // $count and $search are advanced queries: Graph needs ConsistencyLevel: eventual (facts §7.3).
+    // $count and $search are advanced queries: Graph needs ConsistencyLevel: eventual (docs/protocol.md#advanced-queries).
     let eventual = url.as_str().contains("$count")
         || url.as_str().contains("%24count")
         || url.as_str().contains("$search");

@@ -2,7 +2,7 @@
 //! `graphd demo` and graphd's own tests.
 //!
 //! It is strict on purpose: assertions are validated as Entra validates them and answers use
-//! Entra's and Graph's error shapes (see `../shared/spec/entra-and-graph-facts.md`), so a
+//! Entra's and Graph's error shapes (see `docs/protocol.md`), so a
 //! client that passes against it has met the real rules. It listens on 127.0.0.1 only, on two
 //! ports (token side and Graph side are different origins, as login.microsoftonline.com and
 //! graph.microsoft.com are), runs on its own thread and tokio runtime, and stops when its
@@ -63,7 +63,7 @@ pub struct EmulatorConfig {
     pub token_port: u16,
     /// Graph-side port; 0 picks a free one.
     pub graph_port: u16,
-    /// Refuse a client assertion whose `jti` was seen before (Entra does not; facts §2.4).
+    /// Refuse a client assertion whose `jti` was seen before (Entra does not; docs/protocol.md#assertion-time-window).
     pub strict_jti: bool,
     /// `expires_in` of issued tokens (Entra's sample: 3599).
     pub token_lifetime_secs: i64,
@@ -133,7 +133,7 @@ impl Shared {
         t.eq_ignore_ascii_case(&self.tenant) || t.eq_ignore_ascii_case(&self.tenant_id)
     }
 
-    /// `iss` of issued tokens: Entra's v1 issuer (facts §8).
+    /// `iss` of issued tokens: Entra's v1 issuer (docs/protocol.md#access-token).
     pub fn token_issuer(&self) -> String {
         format!("https://sts.windows.net/{}/", self.tenant_id)
     }

@@ -2,7 +2,7 @@
 //! registration, and the bytes of the files that hold them.
 //!
 //! OpenSSL does the work (rcgen cannot generate RSA keys). The certificate is what Entra ID
-//! accepts for a certificate credential (facts §6: RSA, 2048 bits or more, SHA-256) and what
+//! accepts for a certificate credential (docs/protocol.md#registering-a-certificate: RSA, 2048+ bits, SHA-256) and what
 //! a client certificate looks like: v3, basicConstraints critical CA:FALSE, keyUsage critical
 //! digitalSignature, extendedKeyUsage clientAuth, a subject key identifier, and a random
 //! positive 16-byte serial number.

@@ -1,4 +1,4 @@
-//! The Graph side: single users, bearer checks, permissions, origins (facts §7.4).
+//! The Graph side: single users, bearer checks, permissions, origins (docs/protocol.md#graph-errors).
 
 use super::*;
 

@@ -175,7 +175,7 @@ fn count_resends_consistency_level_on_every_page() {
         assert!(r.path.contains("$count=true"), "{}", r.path);
     }
 
-    // Without --count the header is not sent (basic queries need none, facts §7.3).
+    // Without --count the header is not sent (basic queries need none, docs/protocol.md#advanced-queries).
     let emu = start(1500);
     list(&emu, &["-o", "ndjson"]);
     assert!(
