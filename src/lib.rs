@@ -22,6 +22,7 @@ pub mod jws;
 pub mod messages;
 pub mod output;
 pub mod password;
+pub mod query;
 pub mod secret;
 pub mod signer;
 pub mod token;
