@@ -28,11 +28,7 @@ pub fn start(config: EmulatorConfig) -> Result<Emulator> {
     let (acceptor, ca_file, ca_temp) = if config.tls {
         let material = tls::generate().map_err(Error::Internal)?;
         let (path, temp) = write_ca(&material.ca_pem, config.ca_out.as_deref())?;
-        (
-            Some(tokio_native_tls::TlsAcceptor::from(material.acceptor)),
-            Some(path),
-            temp,
-        )
+        (Some(material.acceptor), Some(path), temp)
     } else {
         (None, None, None)
     };

@@ -348,7 +348,7 @@ fn count(ctx: &Ctx, q: &Query, advanced: bool) -> Result<Resp, Fail> {
 }
 
 fn single(ctx: &Ctx, version: &str, q: &Query, key: &str) -> Result<Resp, Fail> {
-    let key = percent_decode(key);
+    let key = crate::query::decode_segment(key);
     let (n, domain) = (ctx.shared.users, ctx.shared.domain.as_str());
     let index = if key.contains('@') {
         users::index_of_upn(&key, n, domain)
@@ -383,11 +383,4 @@ fn single(ctx: &Ctx, version: &str, q: &Query, key: &str) -> Result<Resp, Fail> 
     }
     out.push(b'}');
     Ok(respond::json(200, out))
-}
-
-fn percent_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("k={}", s.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.to_string())
-        .unwrap_or_else(|| s.to_string())
 }
