@@ -253,6 +253,11 @@ impl Credential {
         &self.key
     }
 
+    /// The key and the chain (leaf first), for a holder that keeps them apart.
+    pub fn into_parts(self) -> (PKey<Private>, Vec<X509>) {
+        (self.key, self.chain)
+    }
+
     /// The leaf certificate, unless only a thumbprint was configured.
     pub fn certificate(&self) -> Option<&X509Ref> {
         self.chain.first().map(|c| &**c)

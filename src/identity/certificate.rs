@@ -12,11 +12,13 @@ use std::sync::{Mutex, OnceLock};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use openssl::x509::X509;
 
 use super::ProofHints;
 use crate::assertion::{self, AssertionParams, HeaderChoice};
 use crate::credential::{self, Credential, CredentialSource, Peek, Thumbprints};
 use crate::error::{CertFile, CredentialProblem, Error, Result, UsageProblem};
+use crate::jws::SigningKey;
 use crate::messages;
 use crate::password::PasswordSource;
 use crate::secret::ClientAssertion;
@@ -43,10 +45,24 @@ struct Public {
     subject: Option<String>,
 }
 
-/// The loaded credential and the `x5c` chain it gives.
+/// The private key (wherever it lives) and the certificate chain, once loaded.
 struct Loaded {
-    credential: Credential,
+    key: Box<dyn SigningKey + Send + Sync>,
+    /// Leaf first; empty when only a thumbprint is configured.
+    chain: Vec<X509>,
     x5c: Option<Vec<String>>,
+}
+
+impl Loaded {
+    fn new(credential: Credential, send_x5c: bool) -> Result<Self> {
+        let x5c = x5c_of(credential.chain(), send_x5c)?;
+        let (key, chain) = credential.into_parts();
+        Ok(Loaded {
+            key: Box::new(key),
+            chain,
+            x5c,
+        })
+    }
 }
 
 impl CertificateProof {
@@ -70,8 +86,7 @@ impl CertificateProof {
             None => {
                 let credential = load(&source, &mut passwords, true)?;
                 let public = Public::from_credential(&credential);
-                let x5c = x5c_of(&credential, send_x5c)?;
-                let _ = loaded.set(Loaded { credential, x5c });
+                let _ = loaded.set(Loaded::new(credential, send_x5c)?);
                 public
             }
         };
@@ -99,9 +114,21 @@ impl CertificateProof {
         &self.header
     }
 
-    /// The loaded credential (key and chain), loading it now if this is the first use.
-    pub fn credential(&self) -> Result<&Credential> {
-        Ok(&self.loaded()?.credential)
+    /// The private key, loading it now if this is the first use. It signs in place: a key
+    /// in hardware never leaves it.
+    pub fn signing_key(&self) -> Result<&(dyn SigningKey + Send + Sync)> {
+        Ok(self.loaded()?.key.as_ref())
+    }
+
+    /// The certificate chain, leaf first (empty when only a thumbprint is configured),
+    /// loading the credential now if this is the first use.
+    pub fn chain(&self) -> Result<&[X509]> {
+        Ok(&self.loaded()?.chain)
+    }
+
+    /// Where the certificate came from.
+    pub fn path(&self) -> &std::path::Path {
+        &self.public.path
     }
 
     fn loaded(&self) -> Result<&Loaded> {
@@ -124,15 +151,15 @@ impl CertificateProof {
                 CredentialProblem::ChangedWhileRunning,
             ));
         }
-        let x5c = x5c_of(&credential, self.send_x5c)?;
-        Ok(self.loaded.get_or_init(|| Loaded { credential, x5c }))
+        let loaded = Loaded::new(credential, self.send_x5c)?;
+        Ok(self.loaded.get_or_init(|| loaded))
     }
 
     /// A new signed assertion for `audience` (the token endpoint), with a fresh `jti`.
     pub fn assertion(&self, audience: &str, client_id: &str) -> Result<ClientAssertion> {
         let loaded = self.loaded()?;
         assertion::build(
-            loaded.credential.key(),
+            loaded.key.as_ref(),
             &AssertionParams {
                 audience,
                 client_id,
@@ -223,15 +250,14 @@ fn load(
 
 /// The `x5c` header value, when asked for: each certificate's DER in standard base64, leaf
 /// first (RFC 7515 §4.1.6).
-fn x5c_of(credential: &Credential, send_x5c: bool) -> Result<Option<Vec<String>>> {
+fn x5c_of(chain: &[X509], send_x5c: bool) -> Result<Option<Vec<String>>> {
     if !send_x5c {
         return Ok(None);
     }
-    if credential.chain().is_empty() {
+    if chain.is_empty() {
         return Err(Error::Usage(UsageProblem::X5cWithoutCertificate));
     }
-    credential
-        .chain()
+    chain
         .iter()
         .map(|c| {
             c.to_der()
