@@ -204,7 +204,7 @@ fn no_import_cycles_between_modules() {
     let known = modules(&src);
     let edges = edges(&known);
     assert!(
-        edges.get(&vec!["token_cache".to_string()]).is_some(),
+        edges.contains_key(&vec!["token_cache".to_string()]),
         "the scan finds references at all"
     );
     let mut found = Vec::new();
