@@ -14,7 +14,6 @@ use std::fs;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use openssl::hash::{MessageDigest, hash};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -47,10 +46,13 @@ impl CacheKey {
             "{}\n{}\n{}\n{}\n{}",
             self.authority, self.tenant, self.client_id, self.scope, self.credential
         );
-        let digest = hash(MessageDigest::sha256(), text.as_bytes())
-            .map(|d| d.to_vec())
-            .unwrap_or_default();
-        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+        let hex: String = digest
+            .as_ref()
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect();
         format!("token-{hex}.json")
     }
 }

@@ -6,6 +6,7 @@
 //! This module never prints key material and never keeps a copy of it outside OpenSSL's
 //! `PKey` (which clears private components when freed) or zeroizing buffers.
 
+mod der;
 mod peek;
 mod pem;
 mod pfx;

@@ -3,8 +3,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use openssl::hash::{MessageDigest, hash};
 use openssl::x509::X509Ref;
+use ring::digest::{SHA1_FOR_LEGACY_USE_ONLY, SHA256, digest};
 
 use super::openssl_bug;
 use crate::error::Result;
@@ -19,22 +19,25 @@ pub struct Thumbprints {
 
 impl Thumbprints {
     /// Digests of DER bytes (RFC 7515 §4.1.7 and §4.1.8: over the DER, not the PEM).
-    pub fn of_der(der: &[u8]) -> Result<Self> {
-        let sha1 = hash(MessageDigest::sha1(), der).map_err(openssl_bug)?;
-        let sha256 = hash(MessageDigest::sha256(), der).map_err(openssl_bug)?;
+    ///
+    /// Hashed with ring, not OpenSSL: a certificate is public, and this runs on every token
+    /// cache hit, which must not pay for initialising OpenSSL (SHA-1 here names a certificate,
+    /// as the portal and `x5t` do; it protects nothing).
+    pub fn of_der(der: &[u8]) -> Self {
         let mut out = Thumbprints {
             sha1: [0; 20],
             sha256: Some([0; 32]),
         };
-        out.sha1.copy_from_slice(&sha1);
+        out.sha1
+            .copy_from_slice(digest(&SHA1_FOR_LEGACY_USE_ONLY, der).as_ref());
         if let Some(s) = out.sha256.as_mut() {
-            s.copy_from_slice(&sha256);
+            s.copy_from_slice(digest(&SHA256, der).as_ref());
         }
-        Ok(out)
+        out
     }
 
     pub fn of_cert(cert: &X509Ref) -> Result<Self> {
-        Self::of_der(&cert.to_der().map_err(openssl_bug)?)
+        Ok(Self::of_der(&cert.to_der().map_err(openssl_bug)?))
     }
 
     /// Parses a SHA-1 thumbprint as the portal or PowerShell shows it (hex, any case,
@@ -76,7 +79,7 @@ mod tests {
 
     #[test]
     fn thumbprint_encodings() {
-        let t = Thumbprints::of_der(b"not really a certificate").unwrap();
+        let t = Thumbprints::of_der(b"not really a certificate");
         assert_eq!(t.sha1_hex().len(), 40);
         assert!(
             t.sha1_hex()

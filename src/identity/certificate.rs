@@ -42,7 +42,8 @@ struct Public {
     has_certificate: bool,
     path: std::path::PathBuf,
     file_kind: CertFile,
-    subject: Option<String>,
+    /// The leaf certificate's DER (public), read by OpenSSL only for `-v`.
+    leaf_der: Option<Vec<u8>>,
 }
 
 /// The private key (wherever it lives) and the certificate chain, once loaded.
@@ -184,10 +185,15 @@ impl CertificateProof {
     }
 
     pub fn describe(&self) -> String {
+        let subject = self
+            .public
+            .leaf_der
+            .as_deref()
+            .and_then(|der| X509::from_der(der).ok())
+            .map(|c| credential::report::name_to_string(c.subject_name()));
         format!(
             "certificate {} (thumbprint {}) from {}, signing {}",
-            self.public
-                .subject
+            subject
                 .as_deref()
                 .unwrap_or("(only a thumbprint is configured)"),
             self.public.thumbprints.sha1_hex(),
@@ -215,7 +221,7 @@ impl Public {
             has_certificate: true,
             path: peek.path.clone(),
             file_kind: peek.file_kind,
-            subject: Some(peek.subject.clone()),
+            leaf_der: Some(peek.leaf_der.clone()),
         }
     }
 
@@ -225,9 +231,7 @@ impl Public {
             has_certificate: c.certificate().is_some(),
             path: c.path().to_path_buf(),
             file_kind: c.file_kind(),
-            subject: c
-                .certificate()
-                .map(|cert| credential::report::name_to_string(cert.subject_name())),
+            leaf_der: c.certificate().and_then(|cert| cert.to_der().ok()),
         }
     }
 }

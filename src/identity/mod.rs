@@ -72,7 +72,9 @@ impl Identity {
             ProofSpec::Certificate(spec) => Proof::Certificate(CertificateProof::new(spec)?),
         };
         let identity = Identity { app, proof };
-        crate::messages::trace(&format!("identity: {}", identity.describe()));
+        if crate::messages::verbose() {
+            crate::messages::trace(&format!("identity: {}", identity.describe()));
+        }
         Ok(identity)
     }
 

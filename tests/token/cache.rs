@@ -228,3 +228,42 @@ fn sixteen_processes_share_one_cache() {
     let requests = emu.counters().token.requests;
     assert!((1..=16).contains(&requests), "{requests}");
 }
+
+/// A cache hit needs only the certificate's thumbprint: the private key is neither parsed nor
+/// decrypted, so an encrypted key's password is not needed (issue 10: "a cache hit still
+/// parses the private key").
+#[test]
+fn a_hit_never_touches_the_private_key() {
+    use crate::support::fixtures::{PASSWORD, fixtures};
+    let leaf = openssl::x509::X509::from_pem(&fixtures().read("leaf.crt")).unwrap();
+    let emu = start_with(EmulatorConfig {
+        apps: vec![graphd::emulator::AppRegistration {
+            client_id: crate::support::CLIENT_ID.to_string(),
+            certificates: vec![leaf],
+            roles: vec!["User.Read.All".into()],
+        }],
+        ..EmulatorConfig::default()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cache");
+    let credential = fixtures().path("enc-pkcs8-combined.pem");
+    let cmd = || {
+        let mut c = graphd_at(&emu);
+        c.env("AZURE_CLIENT_CERTIFICATE_PATH", &credential)
+            .args(["token", "--token-cache"])
+            .arg(&dir);
+        c
+    };
+    let first = super::run(cmd().env("AZURE_CLIENT_CERTIFICATE_PASSWORD", PASSWORD)).expect_code(0);
+    // No password anywhere now, and no terminal to ask on: only the cache can answer.
+    let second = super::run(&mut cmd()).expect_code(0);
+    assert_eq!(second.stdout, first.stdout);
+    assert_eq!(emu.counters().token.requests, 1);
+    // The key really is encrypted: without the cache the same command needs the password.
+    let mut uncached = graphd_at(&emu);
+    uncached
+        .env("AZURE_CLIENT_CERTIFICATE_PATH", &credential)
+        .arg("token");
+    let refused = super::run(&mut uncached).expect_code(3);
+    assert!(refused.stderr.contains("password"), "{}", refused.stderr);
+}
