@@ -115,6 +115,17 @@ pub fn read_material(
         }
     }
     material.keys = unique;
+    // Likewise a certificate in both files (gen-cert's key.pem holds the key and its
+    // certificate; cert.pem the certificate again): one certificate, not a chain of two.
+    let mut seen: Vec<Vec<u8>> = Vec::with_capacity(material.certs.len());
+    material.certs.retain(|c| match c.to_der() {
+        Ok(der) if seen.contains(&der) => false,
+        Ok(der) => {
+            seen.push(der);
+            true
+        }
+        Err(_) => true,
+    });
     Ok(material)
 }
 
