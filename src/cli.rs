@@ -19,6 +19,10 @@ use url::Url;
 use crate::cloud::{self, Cloud};
 use crate::jws::Alg;
 
+mod cert_args;
+
+pub use cert_args::CertArgs;
+
 /// Call Microsoft Graph as an app, with a certificate instead of a client secret.
 #[derive(Debug, Parser)]
 #[command(
@@ -151,20 +155,6 @@ pub struct NetArgs {
     /// Opt-in on-disk cache of access tokens (directory created with mode 0700).
     #[arg(long, value_name = "DIR", env = "GRAPHD_TOKEN_CACHE")]
     pub token_cache: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct CertArgs {
-    #[command(flatten)]
-    pub credential: CredentialArgs,
-
-    /// JSON settings (the quickstart's private_key_file / thumbprint are used).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// Print the report as JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -15,7 +15,7 @@ mod thumbprint;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use openssl::pkey::{Id, PKey, PKeyRef, Private};
+use openssl::pkey::{HasPublic, Id, PKey, PKeyRef, Private};
 use openssl::x509::{X509, X509Ref};
 
 pub use pfx::ensure_legacy_provider;
@@ -208,28 +208,8 @@ impl Credential {
                 }));
             }
         }
-        let now = clock::now_unix();
-        let not_before = clock::asn1_to_unix(chain[0].not_before());
+        let warnings = check_validity(&chain[0], &source.cert)?;
         let not_after = clock::asn1_to_unix(chain[0].not_after());
-        if let Some(nb) = not_before.filter(|nb| *nb > now) {
-            return Err(cert_fail(CredentialProblem::NotYetValid {
-                not_before: clock::rfc3339(nb),
-            }));
-        }
-        if let Some(na) = not_after.filter(|na| *na < now) {
-            return Err(cert_fail(CredentialProblem::Expired {
-                not_after: clock::rfc3339(na),
-            }));
-        }
-        let mut warnings = Vec::new();
-        if let Some(na) = not_after.filter(|na| *na - now < EXPIRY_WARNING_DAYS * 86_400) {
-            warnings.push(format!(
-                "the certificate in {} expires on {} (in {} days): create and upload a new one soon (graphd gen-cert)",
-                source.cert.display(),
-                clock::rfc3339(na),
-                (na - now) / 86_400
-            ));
-        }
         Ok(Credential {
             key,
             chain,
@@ -293,8 +273,53 @@ impl fmt::Debug for Credential {
     }
 }
 
+/// Within its validity window; returns the warnings worth showing (an expiry within
+/// [`EXPIRY_WARNING_DAYS`]). `path` names the file in messages.
+fn check_validity(cert: &X509Ref, path: &Path) -> Result<Vec<String>> {
+    let fail = |p| Error::credential(Some(path), p);
+    let now = clock::now_unix();
+    let not_before = clock::asn1_to_unix(cert.not_before());
+    let not_after = clock::asn1_to_unix(cert.not_after());
+    if let Some(nb) = not_before.filter(|nb| *nb > now) {
+        return Err(fail(CredentialProblem::NotYetValid {
+            not_before: clock::rfc3339(nb),
+        }));
+    }
+    if let Some(na) = not_after.filter(|na| *na < now) {
+        return Err(fail(CredentialProblem::Expired {
+            not_after: clock::rfc3339(na),
+        }));
+    }
+    let mut warnings = Vec::new();
+    if let Some(na) = not_after.filter(|na| *na - now < EXPIRY_WARNING_DAYS * 86_400) {
+        warnings.push(format!(
+            "the certificate in {} expires on {} (in {} days): create and upload a new one soon (graphd gen-cert)",
+            path.display(),
+            clock::rfc3339(na),
+            (na - now) / 86_400
+        ));
+    }
+    Ok(warnings)
+}
+
+/// A certificate on its own (`graphd cert` on a file of certificates only): one Entra ID
+/// would accept as a credential, RSA of at least 2048 bits and within its validity window.
+/// Returns the warnings worth showing.
+pub fn check_certificate(cert: &X509Ref, path: &Path) -> Result<Vec<String>> {
+    let public = cert.public_key().map_err(|_| {
+        Error::credential(
+            Some(path),
+            CredentialProblem::NotRsa {
+                kind: "unknown".into(),
+            },
+        )
+    })?;
+    check_key(&public).map_err(|p| Error::credential(Some(path), p))?;
+    check_validity(cert, path)
+}
+
 /// RSA, at least 2048 bits.
-pub fn check_key(key: &PKeyRef<Private>) -> Result<(), CredentialProblem> {
+pub fn check_key<T: HasPublic>(key: &PKeyRef<T>) -> Result<(), CredentialProblem> {
     if key.id() != Id::RSA {
         return Err(CredentialProblem::NotRsa {
             kind: key_kind(key.id()),
