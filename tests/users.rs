@@ -13,6 +13,7 @@ mod listing;
 mod origin;
 mod refusals;
 mod streams;
+mod terminal;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpListener;

@@ -5,12 +5,15 @@
 
 mod cells;
 mod items;
+mod layout;
+mod terminal;
 
 use std::io::{self, Write};
 
 use crate::error::{Error, Result};
 
 pub use items::ItemWriter;
+pub use terminal::stdout_is_terminal;
 
 /// Writes `text` and a newline to stdout, flushed.
 pub fn line(text: &str) -> Result<()> {
