@@ -255,6 +255,14 @@ pub struct GetArgs {
     #[arg(long)]
     pub all: bool,
 
+    /// Indent the JSON (2 spaces); the default when stdout is a terminal.
+    #[arg(long, conflicts_with_all = ["compact", "all"])]
+    pub pretty: bool,
+
+    /// JSON on one line, as Graph sends it; the default when stdout is not a terminal.
+    #[arg(long, conflicts_with = "all")]
+    pub compact: bool,
+
     /// Output format for --all.
     #[arg(long, short = 'o', value_enum, default_value_t, requires = "all")]
     pub output: OutputFormat,

@@ -1,6 +1,7 @@
 //! Issue 10, output on a terminal: tables are fitted to the terminal's width without ever
-//! cutting an `id`. Each run is on a real pseudo-terminal made by util-linux `script`, as
-//! tests/cert/prompt.rs does for the password prompt; `stty cols N` sizes it.
+//! cutting an `id`, and `get` indents JSON there (and only there, unless asked). Each run is
+//! on a real pseudo-terminal made by util-linux `script`, as tests/cert/prompt.rs does for
+//! the password prompt; `stty cols N` sizes it.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -112,4 +113,97 @@ fn a_table_fits_the_terminal_and_never_cuts_the_id() {
     for (line, user) in table_lines(&shown)[1..].iter().zip(&users) {
         assert!(line.starts_with(user["id"].as_str().unwrap()), "{line}");
     }
+}
+
+/// Graph's own answer to `path`, fetched without graphd.
+fn raw_answer(emu: &Emulator, path: &str) -> Vec<u8> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let token = crate::emulator::token(emu).await;
+        let answer = crate::emulator::graph_get(emu, path, &token).await;
+        assert_eq!(answer.status, 200);
+        answer.body
+    })
+}
+
+#[test]
+fn get_indents_json_on_a_terminal_and_passes_it_through_elsewhere() {
+    let emu = start(20);
+    let users = emulator_listing(&emu, "/v1.0/users");
+    let path = format!("/v1.0/users/{}", users[7]["id"].as_str().unwrap());
+    let as_received = raw_answer(&emu, &path);
+    assert!(
+        !as_received.contains(&b'\n'),
+        "Graph's answers are one line"
+    );
+    let get = |args: &[&str]| {
+        let mut cmd = graphd_at(&emu);
+        cmd.arg("get").arg(&path).args(args);
+        cmd
+    };
+
+    // A pipe: as received, byte for byte; --pretty indents; --compact is the same line.
+    let piped = get(&[]).output().unwrap();
+    assert!(piped.status.success(), "{}", stderr(&piped));
+    assert_eq!(piped.stdout, [&as_received[..], b"\n"].concat());
+    let compact = get(&["--compact"]).output().unwrap();
+    assert_eq!(compact.stdout, piped.stdout);
+    let pretty = String::from_utf8(get(&["--pretty"]).output().unwrap().stdout).unwrap();
+    let lines: Vec<&str> = pretty.lines().collect();
+    assert_eq!(lines[0], "{");
+    assert!(
+        lines[1].starts_with("  \"@odata.context\": \""),
+        "two spaces, Graph's member order:\n{pretty}"
+    );
+    assert_eq!(lines.last(), Some(&"}"));
+    assert!(lines.len() > 10, "{pretty}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&pretty).unwrap(),
+        serde_json::from_slice::<Value>(&as_received).unwrap()
+    );
+
+    // A terminal: indented by default, one line with --compact.
+    let (code, shown) = on_terminal(&get(&[]), "");
+    assert_eq!(code, Some(0), "{shown}");
+    assert_eq!(shown, pretty, "the same indented text as --pretty");
+    let (code, shown) = on_terminal(&get(&["--compact"]), "");
+    assert_eq!(code, Some(0), "{shown}");
+    assert_eq!(shown.as_bytes(), piped.stdout);
+
+    // Not JSON (/$count is text/plain): byte for byte, on a terminal too.
+    let (code, shown) = on_terminal(
+        graphd_at(&emu).args(["get", "/v1.0/users/$count", "--pretty"]),
+        "",
+    );
+    assert_eq!(code, Some(0), "{shown}");
+    assert_eq!(shown, "20\n");
+}
+
+#[test]
+fn pretty_and_compact_exclude_each_other_and_all() {
+    let emu = start(1);
+    for args in [
+        &["--pretty", "--compact"][..],
+        &["--all", "--pretty"],
+        &["--all", "--compact"],
+    ] {
+        let out = graphd_at(&emu)
+            .args(["get", "/v1.0/users"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with("graphd: error: "),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert!(
+        graph_requests(&emu).is_empty(),
+        "refused before any request"
+    );
 }
