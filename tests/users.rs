@@ -9,6 +9,7 @@
 mod faults;
 mod formats;
 mod get;
+mod hints;
 mod listing;
 mod origin;
 mod refusals;
