@@ -47,7 +47,7 @@ const ADVANCED_REFERENCE: &str = "https://learn.microsoft.com/graph/aad-advanced
 impl GraphFailure {
     /// The hint for a Graph error answer: chosen by the status, Graph's `code` and the
     /// request (its path and query options), never by the message, as Graph's error
-    /// guidance says (https://learn.microsoft.com/graph/errors): a 400 `BadRequest` comes
+    /// guidance says (<https://learn.microsoft.com/graph/errors>): a 400 `BadRequest` comes
     /// from the URL itself (an unknown segment, version or `/me`), `Request_BadRequest` and
     /// `Request_UnsupportedQuery` from the query options, and `Request_ResourceNotFound`
     /// names an object that does not exist.
