@@ -262,7 +262,7 @@ pub fn http_response(status: u16, headers: &[(&str, &str)], body: &str) -> Strin
     r
 }
 
-/// A Graph error answer in Graph's shape (facts §7.4).
+/// A Graph error answer in Graph's shape (docs/protocol.md#graph-errors).
 pub fn graph_error(status: u16, code: &str, message: &str, request_id: &str) -> String {
     let body = serde_json::json!({"error": {
         "code": code,

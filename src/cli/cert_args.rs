@@ -58,7 +58,7 @@ impl CertArgs {
                 let mut e = clap::Error::new(ErrorKind::ArgumentConflict);
                 e.insert(
                     ContextKind::InvalidArg,
-                    ContextValue::String("[FILE]".into()),
+                    ContextValue::String("<FILE>".into()),
                 );
                 e.insert(
                     ContextKind::PriorArg,

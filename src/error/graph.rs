@@ -10,7 +10,7 @@ use hints::{
     QueryOptions, advanced_needed, not_found_hint, path_hint, query_hint, unsupported_query_hint,
 };
 
-/// A Microsoft Graph error (facts §7.4), already reduced to what is shown.
+/// A Microsoft Graph error (docs/protocol.md#graph-errors), already reduced to what is shown.
 #[derive(Debug, Clone)]
 pub struct GraphFailure {
     pub status: u16,
@@ -47,8 +47,9 @@ const ADVANCED_REFERENCE: &str = "https://learn.microsoft.com/graph/aad-advanced
 impl GraphFailure {
     /// The hint for a Graph error answer: chosen by the status, Graph's `code` and the
     /// request (its path and query options), never by the message, as Graph's error
-    /// guidance says (<https://learn.microsoft.com/graph/errors>): a 400 `BadRequest` comes
-    /// from the URL itself (an unknown segment, version or `/me`), `Request_BadRequest` and
+    /// guidance says (docs/protocol.md#graph-errors, #advanced-queries;
+    /// <https://learn.microsoft.com/graph/errors>): a 400 `BadRequest` comes from the URL
+    /// itself (an unknown segment, version or `/me`), `Request_BadRequest` and
     /// `Request_UnsupportedQuery` from the query options, and `Request_ResourceNotFound`
     /// names an object that does not exist.
     pub fn hint_for(status: u16, code: Option<&str>, ctx: &GraphHintContext<'_>) -> Option<String> {

@@ -9,10 +9,10 @@ use std::io::{self, BufWriter, StdoutLock, Write};
 
 use serde_json::value::RawValue;
 
+use super::OutputFormat;
 use super::cells::{cells, first_fields};
 use super::layout::Layout;
 use super::terminal;
-use crate::cli::OutputFormat;
 use crate::error::{Error, Result};
 
 /// Output buffer: large enough that a page goes out in a few writes.

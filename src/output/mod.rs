@@ -16,6 +16,20 @@ use crate::error::{Error, Result};
 pub use items::ItemWriter;
 pub use terminal::stdout_is_terminal;
 
+/// Output formats for Graph collections (`--output`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// One JSON array, written as pages arrive.
+    #[default]
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// Aligned columns: fitted to a terminal (the id never cut), whole in a pipe.
+    Table,
+    /// RFC 4180 CSV with a header row.
+    Csv,
+}
+
 /// Writes `text` and a newline to stdout, flushed.
 pub fn line(text: &str) -> Result<()> {
     let mut out = io::stdout().lock();

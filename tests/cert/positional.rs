@@ -129,7 +129,7 @@ fn file_and_cert_together_are_a_usage_error_and_file_beats_the_environment() {
         vec!["--cert".into(), a.clone().into(), a.clone().into()],
     ] {
         let out = run(graphd().arg("cert").args(&args));
-        out.refused(2, None, "'[FILE]' cannot be used with '--cert <PATH>'");
+        out.refused(2, None, "<FILE> cannot be used with --cert <PATH>");
         assert_eq!(out.stdout, "");
         // Neither value is repeated: a misplaced password must not reach a log.
         assert!(!out.stderr.contains("pem"), "{}", out.stderr);
