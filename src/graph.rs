@@ -175,7 +175,7 @@ impl<'a> Graph<'a> {
         url: &Url,
         hint: Option<String>,
     ) -> Error {
-        let hint = hint.or_else(|| self.hint_for(status, code.as_deref(), url));
+        let hint = hint.or_else(|| self.hint_for(status, code.as_deref(), message.as_deref(), url));
         Error::Graph(Box::new(GraphFailure {
             status,
             code,
@@ -186,13 +186,21 @@ impl<'a> Graph<'a> {
         }))
     }
 
-    fn hint_for(&self, status: u16, code: Option<&str>, url: &Url) -> Option<String> {
+    fn hint_for(
+        &self,
+        status: u16,
+        code: Option<&str>,
+        message: Option<&str>,
+        url: &Url,
+    ) -> Option<String> {
         let consent_url = crate::consent::url(self.client.identity.app(), false, None);
         GraphFailure::hint_for(
             status,
             code,
             &GraphHintContext {
                 path: url.path(),
+                query: url.query(),
+                message,
                 graph_origin: &self.base.origin().ascii_serialization(),
                 consent_url: consent_url.as_str(),
             },

@@ -3,6 +3,7 @@
 //! exit code 3, the report still printed when there is a certificate to describe.
 
 mod files;
+mod positional;
 mod prompt;
 mod refusals;
 mod report;

@@ -1,5 +1,7 @@
 //! Tests for `graphd demo`: the whole flow, with nothing set up and nothing left behind.
 
+mod first_steps;
+
 use crate::support::graphd;
 
 #[test]

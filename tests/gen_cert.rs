@@ -1,6 +1,7 @@
 //! Tests for `graphd gen-cert` (and, in `consent`, `graphd consent-url`): the files it writes
 //! are checked with `graphd cert` and with the `openssl` CLI, as a user would check them.
 
+mod combined;
 mod consent;
 mod end_to_end;
 mod protected;
@@ -69,14 +70,22 @@ pub fn cert_report(dir: &Path, args: &[&str], password: Option<&str>) -> serde_j
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// The base64 lines of a PEM file, none of which may ever reach stdout or stderr.
+/// The base64 lines of the private key blocks of a PEM file (key.pem also holds the
+/// certificate, which is public), none of which may ever reach stdout or stderr.
 fn pem_body_lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with("-----") && l.len() > 16)
-        .map(str::to_string)
-        .collect()
+    let mut in_key = false;
+    let mut lines = Vec::new();
+    for l in std::fs::read_to_string(path).unwrap().lines() {
+        if l.starts_with("-----BEGIN") {
+            in_key = l.contains("PRIVATE KEY");
+        } else if l.starts_with("-----END") {
+            in_key = false;
+        } else if in_key && l.len() > 16 {
+            lines.push(l.to_string());
+        }
+    }
+    assert!(!lines.is_empty(), "{} holds a private key", path.display());
+    lines
 }
 
 pub fn assert_no_key_material(out: &Output, key: &Path) {

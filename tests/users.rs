@@ -9,10 +9,12 @@
 mod faults;
 mod formats;
 mod get;
+mod hints;
 mod listing;
 mod origin;
 mod refusals;
 mod streams;
+mod terminal;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpListener;

@@ -24,6 +24,10 @@ use crate::cloud::{self, Cloud};
 use crate::jws::Alg;
 use crate::output::OutputFormat;
 
+mod cert_args;
+
+pub use cert_args::CertArgs;
+
 /// Call Microsoft Graph as an app, with a certificate instead of a client secret.
 #[derive(Debug, Parser)]
 #[command(
@@ -185,20 +189,6 @@ pub struct NetArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct CertArgs {
-    #[command(flatten)]
-    pub credential: CredentialArgs,
-
-    /// JSON settings (the quickstart's private_key_file / thumbprint are used).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// Print the report as JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Debug, Args)]
 pub struct AssertionArgs {
     #[command(flatten)]
     pub identity: IdentityArgs,
@@ -265,6 +255,14 @@ pub struct GetArgs {
     /// Follow @odata.nextLink and print every item of every page.
     #[arg(long)]
     pub all: bool,
+
+    /// Indent the JSON (2 spaces); the default when stdout is a terminal.
+    #[arg(long, conflicts_with_all = ["compact", "all"])]
+    pub pretty: bool,
+
+    /// JSON on one line, as Graph sends it; the default when stdout is not a terminal.
+    #[arg(long, conflicts_with = "all")]
+    pub compact: bool,
 
     /// Output format for --all.
     #[arg(long, short = 'o', value_enum, default_value_t, requires = "all")]

@@ -1,7 +1,9 @@
-//! `graphd cert`: inspect a credential file.
+//! `graphd cert [FILE]`: inspect a credential file.
 //!
 //! The report is printed even for a file graphd would refuse (expired, mismatched, weak), so
-//! the user sees what is wrong; the refusal then follows on stderr with exit code 3.
+//! the user sees what is wrong; the refusal then follows on stderr with exit code 3. A file of
+//! certificates only (the upload file, a CA bundle) is a normal thing to inspect: it is
+//! reported and accepted when the certificate itself is one Entra ID would take.
 
 use crate::cli::CertArgs;
 use crate::credential::{self, Credential, report::CertReport};
@@ -17,6 +19,18 @@ pub fn run(args: &CertArgs) -> Result<()> {
         Some(r) if args.json => output::json(r)?,
         Some(r) => output::text(&r.to_text())?,
         None => {}
+    }
+    // No key anywhere and none asked for with --key: a certificate to describe, not a
+    // credential to load. (A --key file without a key is a mistake, refused below.)
+    let certificates_only = material.keys.is_empty() && source.key.is_none();
+    if certificates_only {
+        if let Some(leaf) = credential::report::likely_leaf(&material.certs) {
+            let warnings = credential::check_certificate(&material.certs[leaf], &source.cert)?;
+            for w in &warnings {
+                messages::warn(w);
+            }
+            return Ok(());
+        }
     }
     let credential = Credential::from_material(material, &source)?;
     for w in credential.warnings() {

@@ -41,12 +41,13 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         key_bits: 2048,
     })?;
     let out = OutDir::check(dir.path(), &[KEY_FILE, CERT_FILE], false)?;
-    let key_pem = generated.key_pem(None)?;
+    let key_pem = generated.credential_pem(None)?;
     let cert_pem = generated.cert_pem()?;
     out.write(&[OutFile::key(&key_pem), OutFile::cert(&cert_pem)])?;
+    // key.pem alone, as `--cert certs/key.pem` loads it.
     let source = CredentialSource {
-        cert: out.path(CERT_FILE),
-        key: Some(out.path(KEY_FILE)),
+        cert: out.path(KEY_FILE),
+        key: None,
         thumbprint: None,
     };
 
@@ -142,11 +143,11 @@ pub fn run(args: &DemoArgs) -> Result<()> {
 
     output::line(&format!(
         "\ndone in {} ms. The same against a real tenant:\n\
-         \x20 graphd gen-cert --client-id <app id>              # key.pem + cert.pem in certs/\n\
+         \x20 graphd gen-cert --client-id <app id>              # certs/key.pem (key + certificate) and certs/cert.pem\n\
          \x20 az ad app credential reset --id <app id> --cert @certs/cert.pem --append\n\
          \x20 graphd consent-url --tenant <tenant id> --client-id <app id>   # an admin grants User.Read.All\n\
          \x20 export AZURE_TENANT_ID=<tenant id> AZURE_CLIENT_ID=<app id>\n\
-         \x20 graphd list-users --cert certs/cert.pem --key certs/key.pem --output table",
+         \x20 graphd list-users --cert certs/key.pem --output table",
         started.elapsed().as_millis()
     ))
 }

@@ -23,7 +23,7 @@ pub fn run(args: &GenCertArgs) -> Result<()> {
         days: args.days,
         key_bits: args.key_size,
     })?;
-    let key_pem = generated.key_pem(password.as_ref().filter(|_| args.encrypt_key))?;
+    let key_pem = generated.credential_pem(password.as_ref().filter(|_| args.encrypt_key))?;
     let cert_pem = generated.cert_pem()?;
     let pfx = match (&password, args.pfx) {
         (Some(p), true) => Some(generated.pfx(p)?),
@@ -120,7 +120,8 @@ impl Summary<'_> {
             t += &format!("created {} (mode 0700)\n", self.out.dir().display());
         }
         t += &format!(
-            "wrote {} (private key, {key_note}: keep it secret, never commit it)\n",
+            "wrote {} (private key and its certificate, {key_note}: the credential for --cert; \
+             keep it secret, never commit it)\n",
             key.display()
         );
         t += &format!("wrote {} (certificate: upload this one)\n", cert.display());
@@ -161,10 +162,13 @@ impl Summary<'_> {
         } else {
             ""
         };
+        let key_arg = shell_word(&key.display().to_string());
         t += &format!(
-            "  3. Get a token:\n       graphd token --tenant <tenant> --client-id {client} --cert {} --key {}{password}",
-            shell_word(&cert.display().to_string()),
-            shell_word(&key.display().to_string()),
+            "  3. Call Graph with the credential ({} holds the key and its certificate):\n       \
+             export AZURE_TENANT_ID=<tenant> AZURE_CLIENT_ID={client}\n       \
+             graphd list-users --cert {key_arg}{password} --output table\n       \
+             graphd token --cert {key_arg}{password}",
+            key.display()
         );
         t
     }

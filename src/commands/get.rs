@@ -1,4 +1,5 @@
-//! `graphd get`: any Graph GET; `--all` follows paging and streams the items.
+//! `graphd get`: any Graph GET, its JSON indented on a terminal (`--pretty` / `--compact`
+//! to choose); `--all` follows paging and streams the items.
 
 use super::listing::Listing;
 use crate::cli::GetArgs;
@@ -6,7 +7,7 @@ use crate::client::Client;
 use crate::error::Result;
 use crate::graph::Graph;
 use crate::http;
-use crate::output;
+use crate::output::{self, BodyLayout};
 use crate::settings::Settings;
 
 pub fn run(args: &GetArgs, settings: Settings) -> Result<()> {
@@ -20,7 +21,12 @@ pub fn run(args: &GetArgs, settings: Settings) -> Result<()> {
     let rt = http::runtime()?;
     if !args.all {
         let body = rt.block_on(graph.get(&url, eventual))?;
-        return output::body(&body);
+        let layout = match (args.pretty, args.compact) {
+            (true, _) => BodyLayout::Pretty,
+            (_, true) => BodyLayout::Compact,
+            _ => BodyLayout::Auto,
+        };
+        return output::graph_body(&body, layout);
     }
     let listing = Listing {
         format: args.output,

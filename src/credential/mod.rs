@@ -16,7 +16,7 @@ mod thumbprint;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use openssl::pkey::{Id, PKey, PKeyRef, Private};
+use openssl::pkey::{HasPublic, Id, PKey, PKeyRef, Private};
 use openssl::x509::{X509, X509Ref};
 
 pub use peek::{Peek, peek};
@@ -130,6 +130,17 @@ pub fn read_material(
         }
     }
     material.keys = unique;
+    // Likewise a certificate in both files (gen-cert's key.pem holds the key and its
+    // certificate; cert.pem the certificate again): one certificate, not a chain of two.
+    let mut seen: Vec<Vec<u8>> = Vec::with_capacity(material.certs.len());
+    material.certs.retain(|c| match c.to_der() {
+        Ok(der) if seen.contains(&der) => false,
+        Ok(der) => {
+            seen.push(der);
+            true
+        }
+        Err(_) => true,
+    });
     Ok(material)
 }
 
@@ -217,23 +228,8 @@ impl Credential {
                 }));
             }
         }
-        let now = clock::now_unix();
-        let not_before = clock::asn1_to_unix(chain[0].not_before());
+        let warnings = check_validity(&chain[0], &source.cert)?;
         let not_after = clock::asn1_to_unix(chain[0].not_after());
-        if let Some(nb) = not_before.filter(|nb| *nb > now) {
-            return Err(cert_fail(CredentialProblem::NotYetValid {
-                not_before: clock::rfc3339(nb),
-            }));
-        }
-        if let Some(na) = not_after.filter(|na| *na < now) {
-            return Err(cert_fail(CredentialProblem::Expired {
-                not_after: clock::rfc3339(na),
-            }));
-        }
-        let mut warnings = Vec::new();
-        if let Some(na) = not_after.filter(|na| *na - now < EXPIRY_WARNING_DAYS * 86_400) {
-            warnings.push(expiry_warning(&source.cert, na, now));
-        }
         Ok(Credential {
             key,
             chain,
@@ -308,6 +304,46 @@ impl fmt::Debug for Credential {
     }
 }
 
+/// Within its validity window; returns the warnings worth showing (an expiry within
+/// [`EXPIRY_WARNING_DAYS`]). `path` names the file in messages.
+fn check_validity(cert: &X509Ref, path: &Path) -> Result<Vec<String>> {
+    let fail = |p| Error::credential(Some(path), p);
+    let now = clock::now_unix();
+    let not_before = clock::asn1_to_unix(cert.not_before());
+    let not_after = clock::asn1_to_unix(cert.not_after());
+    if let Some(nb) = not_before.filter(|nb| *nb > now) {
+        return Err(fail(CredentialProblem::NotYetValid {
+            not_before: clock::rfc3339(nb),
+        }));
+    }
+    if let Some(na) = not_after.filter(|na| *na < now) {
+        return Err(fail(CredentialProblem::Expired {
+            not_after: clock::rfc3339(na),
+        }));
+    }
+    let mut warnings = Vec::new();
+    if let Some(na) = not_after.filter(|na| *na - now < EXPIRY_WARNING_DAYS * 86_400) {
+        warnings.push(expiry_warning(path, na, now));
+    }
+    Ok(warnings)
+}
+
+/// A certificate on its own (`graphd cert` on a file of certificates only): one Entra ID
+/// would accept as a credential, RSA of at least 2048 bits and within its validity window.
+/// Returns the warnings worth showing.
+pub fn check_certificate(cert: &X509Ref, path: &Path) -> Result<Vec<String>> {
+    let public = cert.public_key().map_err(|_| {
+        Error::credential(
+            Some(path),
+            CredentialProblem::NotRsa {
+                kind: "unknown".into(),
+            },
+        )
+    })?;
+    check_key(&public).map_err(|p| Error::credential(Some(path), p))?;
+    check_validity(cert, path)
+}
+
 /// The warning for a certificate that expires within [`EXPIRY_WARNING_DAYS`].
 fn expiry_warning(path: &Path, not_after: i64, now: i64) -> String {
     format!(
@@ -319,7 +355,7 @@ fn expiry_warning(path: &Path, not_after: i64, now: i64) -> String {
 }
 
 /// RSA, at least 2048 bits.
-pub fn check_key(key: &PKeyRef<Private>) -> Result<(), CredentialProblem> {
+pub fn check_key<T: HasPublic>(key: &PKeyRef<T>) -> Result<(), CredentialProblem> {
     if key.id() != Id::RSA {
         return Err(CredentialProblem::NotRsa {
             kind: key_kind(key.id()),

@@ -25,6 +25,9 @@ pub struct CertReport {
     pub key_type: String,
     pub key_bits: u32,
     pub private_key: bool,
+    /// The file the private key was read from (the inspected file itself, or `--key`'s);
+    /// `null` when there is none: a file of certificates only, which is normal to inspect.
+    pub private_key_file: Option<String>,
     /// Whether the private key matches this certificate; `null` without a private key.
     pub key_match: Option<bool>,
     /// SHA-1 thumbprint in uppercase hex, as the Azure portal shows it.
@@ -88,6 +91,9 @@ impl CertReport {
             key_type,
             key_bits,
             private_key: key.is_some(),
+            private_key_file: key
+                .and(material.key_path.as_ref())
+                .map(|p| p.display().to_string()),
             key_match: key.map(|_| matched.is_some()),
             thumbprint: thumbprints.sha1_hex(),
             x5t: thumbprints.x5t(),
@@ -101,7 +107,12 @@ impl CertReport {
         let key_match = match self.key_match {
             Some(true) => "yes",
             Some(false) => "NO: the private key belongs to another certificate",
-            None => "no private key in the file",
+            None => "n/a (no private key)",
+        };
+        let private_key = match &self.private_key_file {
+            Some(f) if *f == self.file => "in this file".to_string(),
+            Some(f) => format!("in {f}"),
+            None => "not in this file".to_string(),
         };
         let validity = match self.status {
             "valid" => format!("valid, {} days left", self.days_left),
@@ -117,6 +128,7 @@ impl CertReport {
             ("status", validity),
             ("signature", self.signature_algorithm.clone()),
             ("key", format!("{} {} bits", self.key_type, self.key_bits)),
+            ("private key", private_key),
             ("key matches", key_match.to_string()),
             (
                 "thumbprint",
@@ -156,7 +168,7 @@ pub fn name_to_string(name: &X509NameRef) -> String {
 }
 
 /// Without a key to match: the certificate that is nobody's issuer.
-fn likely_leaf(certs: &[X509]) -> Option<usize> {
+pub fn likely_leaf(certs: &[X509]) -> Option<usize> {
     if certs.is_empty() {
         return None;
     }

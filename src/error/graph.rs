@@ -4,6 +4,12 @@ use std::fmt;
 
 use super::printable;
 
+mod hints;
+
+use hints::{
+    QueryOptions, advanced_needed, not_found_hint, path_hint, query_hint, unsupported_query_hint,
+};
+
 /// A Microsoft Graph error (docs/protocol.md#graph-errors), already reduced to what is shown.
 #[derive(Debug, Clone)]
 pub struct GraphFailure {
@@ -20,26 +26,40 @@ pub struct GraphFailure {
 pub struct GraphHintContext<'a> {
     /// The request path, e.g. `/v1.0/users`.
     pub path: &'a str,
+    /// The request's query string, as sent (`$select=id&$top=5`), if any.
+    pub query: Option<&'a str>,
+    /// Graph's `message`, used only to tell which of the request's own path segments an
+    /// unknown-segment error names; never shown from here.
+    pub message: Option<&'a str>,
     /// The configured Graph origin, e.g. `https://graph.microsoft.com`.
     pub graph_origin: &'a str,
     /// The app's admin consent URL (`consent::url`), for a 403.
     pub consent_url: &'a str,
 }
 
+/// Where to look up Graph's paths.
+const API_REFERENCE: &str = "https://learn.microsoft.com/graph/api/overview";
+/// Graph's query options, what each needs.
+const QUERY_REFERENCE: &str = "https://learn.microsoft.com/graph/query-parameters";
+/// Which properties and operators need the advanced-query parameters.
+const ADVANCED_REFERENCE: &str = "https://learn.microsoft.com/graph/aad-advanced-queries";
+
 impl GraphFailure {
-    /// The hint for a Graph error answer (docs/protocol.md#advanced-queries, #graph-errors): branch on the status and `code`,
-    /// never on the message, as Graph's error guidance says.
+    /// The hint for a Graph error answer: chosen by the status, Graph's `code` and the
+    /// request (its path and query options), never by the message, as Graph's error
+    /// guidance says (docs/protocol.md#graph-errors, #advanced-queries;
+    /// <https://learn.microsoft.com/graph/errors>): a 400 `BadRequest` comes from the URL
+    /// itself (an unknown segment, version or `/me`), `Request_BadRequest` and
+    /// `Request_UnsupportedQuery` from the query options, and `Request_ResourceNotFound`
+    /// names an object that does not exist.
     pub fn hint_for(status: u16, code: Option<&str>, ctx: &GraphHintContext<'_>) -> Option<String> {
-        let users = ctx.path.contains("/users");
-        let advanced = "advanced queries (ne, not, endsWith, $search, $count) need \
-                        ConsistencyLevel: eventual: add --count to list-users, or $count=true to \
-                        the query of graphd get (graphd then sends the header)";
-        Some(match (status, code) {
+        let query = QueryOptions::parse(ctx.query);
+        Some(match (status, code.unwrap_or("")) {
             (403, _) => format!(
                 "the app needs the Microsoft Graph application permission {} with admin consent \
                  (App registrations > API permissions > Add a permission > Microsoft Graph > \
                  Application permissions); an admin can consent at: {}",
-                if users {
+                if ctx.path.contains("/users") {
                     "User.Read.All"
                 } else {
                     "this API requires (for users: User.Read.All)"
@@ -51,16 +71,27 @@ impl GraphFailure {
                  /.default and that --cloud or --graph matches the token service ({})",
                 ctx.graph_origin
             ),
-            (400, Some("Request_UnsupportedQuery")) => advanced.into(),
-            (400, Some("Request_BadRequest")) if ctx.path.ends_with("/$count") => advanced.into(),
-            (400, Some("Directory_ExpiredPageToken")) => {
+            (400, "BadRequest") => path_hint(ctx),
+            (400, "Request_UnsupportedQuery") => unsupported_query_hint(&query),
+            (400, "Request_BadRequest") if ctx.path.ends_with("/$count") => advanced_needed(),
+            (400, "Directory_ExpiredPageToken") => {
                 "the page token expired; run the command again to start a new listing".into()
             }
-            (400, _) => {
-                "check the query options: $select names, $filter syntax, $top between 1 and 999"
-                    .into()
-            }
-            (404, _) => "check the path (e.g. /v1.0/users/{id}) and that the object exists".into(),
+            (400, _) if query.names.is_empty() => format!(
+                "check the request {}: see {API_REFERENCE}",
+                printable(ctx.path, 200)
+            ),
+            (400, _) => query_hint(&query),
+            (404, "Request_ResourceNotFound") => not_found_hint(ctx.path),
+            (404, _) => format!(
+                "check the path (Graph's start /v1.0/ or /beta/; see {API_REFERENCE}) and that \
+                 --graph (GRAPHD_GRAPH_ENDPOINT) is the Graph endpoint: {}",
+                ctx.graph_origin
+            ),
+            (405, _) => format!(
+                "{} does not answer GET, the one method graphd sends: check the path ({API_REFERENCE})",
+                printable(ctx.path, 200)
+            ),
             (501, _) => "some properties can be selected only when getting a single user \
                          (/v1.0/users/{id}); drop them from --select"
                 .into(),

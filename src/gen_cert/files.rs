@@ -24,7 +24,7 @@ pub struct OutFile<'a> {
 }
 
 impl<'a> OutFile<'a> {
-    /// `key.pem`: private, mode 0600 from its creation.
+    /// `key.pem`: the key and its certificate, private, mode 0600 from its creation.
     pub fn key(contents: &'a [u8]) -> Self {
         OutFile {
             name: super::KEY_FILE,

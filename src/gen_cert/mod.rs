@@ -37,9 +37,11 @@ use crate::credential::Thumbprints;
 use crate::error::{Error, Result, UsageProblem};
 use crate::secret::Password;
 
-/// The private key, PKCS#8 PEM (encrypted with `--encrypt-key`).
+/// The credential: the private key, PKCS#8 PEM (encrypted with `--encrypt-key`), followed by
+/// its certificate, so that `--cert key.pem` alone is enough (cli.md; the Azure SDKs'
+/// `AZURE_CLIENT_CERTIFICATE_PATH` takes the same one-file shape).
 pub const KEY_FILE: &str = "key.pem";
-/// The certificate, PEM: what is uploaded to the app registration.
+/// The certificate alone, PEM: what is uploaded to the app registration.
 pub const CERT_FILE: &str = "cert.pem";
 /// Key and certificate in PKCS#12, with `--pfx`.
 pub const PFX_FILE: &str = "graphd.pfx";
@@ -165,6 +167,17 @@ impl Generated {
         pem.map(Zeroizing::new).map_err(openssl_bug)
     }
 
+    /// The contents of [`KEY_FILE`]: [`Generated::key_pem`] then [`Generated::cert_pem`], in
+    /// one zeroizing buffer sized up front (growing it would leave an unwiped copy of the key).
+    pub fn credential_pem(&self, password: Option<&Password>) -> Result<Zeroizing<Vec<u8>>> {
+        let key = self.key_pem(password)?;
+        let cert = self.cert_pem()?;
+        let mut both = Zeroizing::new(Vec::with_capacity(key.len() + cert.len()));
+        both.extend_from_slice(&key);
+        both.extend_from_slice(&cert);
+        Ok(both)
+    }
+
     /// Key and certificate as PKCS#12: AES-256-CBC with PBKDF2 for both bags and a SHA-256
     /// MAC, set explicitly so that no older OpenSSL default (RC2, 3DES, SHA-1) can creep in.
     pub fn pfx(&self, password: &Password) -> Result<Zeroizing<Vec<u8>>> {
@@ -267,6 +280,12 @@ mod tests {
                 .unwrap()
                 .starts_with(b"-----BEGIN PRIVATE KEY-----")
         );
+        let both = g.credential_pem(Some(&pw)).unwrap();
+        let cert = g.cert_pem().unwrap();
+        assert!(both.starts_with(b"-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+        assert!(both.ends_with(&cert), "the certificate follows the key");
+        let key = PKey::private_key_from_pem_passphrase(&both, b"correct horse").unwrap();
+        assert!(key.public_eq(&g.key));
 
         let pfx = Pkcs12::from_der(&g.pfx(&pw).unwrap()).unwrap();
         assert!(pfx.parse2("wrong").is_err());

@@ -1,15 +1,8 @@
-//! Items as rows: which fields become columns, how a JSON value becomes a cell, and aligned
-//! table rows for a terminal.
-
-use std::io::Write;
+//! Items as rows: which fields become columns and how a JSON value becomes a cell (the
+//! table's layout is `layout`'s).
 
 use serde_json::Value;
 use serde_json::value::RawValue;
-
-use crate::error::Error;
-
-/// Table cells longer than this are truncated with an ellipsis.
-pub const MAX_CELL: usize = 40;
 
 /// The item's own field names in the order received (without `@odata.*` annotations), for
 /// `get --all` in table or CSV form when no columns were chosen; a non-object item is one
@@ -85,47 +78,6 @@ pub fn cells(item: &RawValue, columns: &[String], for_terminal: bool) -> Vec<Str
         .collect()
 }
 
-/// Column widths for a table: the header's and the first rows' lengths, capped at `MAX_CELL`.
-pub fn widths(columns: &[String], rows: &[Vec<String>]) -> Vec<usize> {
-    let mut widths: Vec<usize> = columns
-        .iter()
-        .map(|c| c.chars().count().min(MAX_CELL))
-        .collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count()).min(MAX_CELL);
-        }
-    }
-    widths
-}
-
-/// One table row: cells padded to `widths` and two spaces apart; longer cells end in `…`.
-pub fn write_row(
-    out: &mut impl Write,
-    cells: &[String],
-    widths: &[usize],
-) -> crate::error::Result<()> {
-    let mut line = String::new();
-    for (i, (cell, &w)) in cells.iter().zip(widths).enumerate() {
-        let len = cell.chars().count();
-        let shown: String = if len > w {
-            cell.chars()
-                .take(w.saturating_sub(1))
-                .chain(['…'])
-                .collect()
-        } else {
-            cell.clone()
-        };
-        line.push_str(&shown);
-        if i + 1 < cells.len() {
-            let pad = w.saturating_sub(shown.chars().count()) + 2;
-            line.extend(std::iter::repeat_n(' ', pad));
-        }
-    }
-    line.push('\n');
-    out.write_all(line.as_bytes()).map_err(Error::Output)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,20 +118,5 @@ mod tests {
         assert_eq!(cells(&item, &names(&["value"]), false), ["42"]);
         let fields = first_fields(&raw(r##"{"@odata.type":"#x","id":"1","a":2}"##));
         assert_eq!(fields, ["id", "a"]);
-    }
-
-    #[test]
-    fn rows_are_aligned_and_truncated() {
-        let mut out = Vec::new();
-        write_row(&mut out, &["ab".into(), "x".repeat(50)], &[4, 10]).unwrap();
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            format!("ab    {}…\n", "x".repeat(9))
-        );
-        let w = widths(
-            &names(&["id", "name"]),
-            &[names(&["12345", "n"]), names(&["1", &"y".repeat(99)])],
-        );
-        assert_eq!(w, [5, MAX_CELL]);
     }
 }

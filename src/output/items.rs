@@ -1,8 +1,8 @@
 //! Streams the items of a Graph collection, page by page, in one of the `--output` formats.
 //!
 //! Memory holds one page at most: JSON and NDJSON items are copied as received (already
-//! compact), table widths are fixed by the first page, CSV goes through the csv crate
-//! (RFC 4180 quoting). The JSON array is closed by `finish`, which callers run even after an
+//! compact), table widths are planned from the first page (`layout`: fitted to a terminal,
+//! never cut anywhere else), CSV goes through the csv crate (RFC 4180 quoting). The JSON array is closed by `finish`, which callers run even after an
 //! error, so what was printed stays one valid document.
 
 use std::io::{self, BufWriter, StdoutLock, Write};
@@ -10,7 +10,9 @@ use std::io::{self, BufWriter, StdoutLock, Write};
 use serde_json::value::RawValue;
 
 use super::OutputFormat;
-use super::cells::{cells, first_fields, widths, write_row};
+use super::cells::{cells, first_fields};
+use super::layout::Layout;
+use super::terminal;
 use crate::error::{Error, Result};
 
 /// Output buffer: large enough that a page goes out in a few writes.
@@ -30,16 +32,19 @@ enum Sink<W: Write> {
     Ndjson(BufWriter<W>),
     Table {
         out: BufWriter<W>,
-        widths: Vec<usize>,
+        /// The terminal's width, `None` when not writing to one.
+        fit: Option<usize>,
+        /// Planned with the first page.
+        layout: Option<Layout>,
     },
     Csv(Box<csv::Writer<BufWriter<W>>>),
 }
 
 impl ItemWriter {
     /// A writer to stdout. `columns` picks the fields for table and CSV; empty means "the
-    /// first item's fields".
+    /// first item's fields". A table is fitted to stdout's terminal, if it is one.
     pub fn new(format: OutputFormat, columns: Vec<String>) -> Self {
-        ItemWriter::to(io::stdout().lock(), format, columns)
+        ItemWriter::to(io::stdout().lock(), format, columns).fit_to(terminal::stdout_width())
     }
 }
 
@@ -52,7 +57,8 @@ impl<W: Write> ItemWriter<W> {
             OutputFormat::Ndjson => Sink::Ndjson(out),
             OutputFormat::Table => Sink::Table {
                 out,
-                widths: Vec::new(),
+                fit: None,
+                layout: None,
             },
             OutputFormat::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
         };
@@ -62,6 +68,15 @@ impl<W: Write> ItemWriter<W> {
             written: 0,
             header: false,
         }
+    }
+
+    /// Fits a table to a terminal `width` columns wide (`None`: not a terminal, the
+    /// default for [`ItemWriter::to`]: nothing is cut).
+    pub fn fit_to(mut self, width: Option<usize>) -> Self {
+        if let Sink::Table { fit, .. } = &mut self.sink {
+            *fit = width;
+        }
+        self
     }
 
     /// Items written so far.
@@ -92,18 +107,18 @@ impl<W: Write> ItemWriter<W> {
                     out.write_all(b"\n").map_err(Error::Output)?;
                 }
             }
-            Sink::Table { out, widths: w } => {
+            Sink::Table { out, fit, layout } => {
                 let rows: Vec<Vec<String>> = items
                     .iter()
                     .map(|i| cells(i, &self.columns, true))
                     .collect();
+                let layout = layout.get_or_insert_with(|| Layout::plan(&self.columns, &rows, *fit));
                 if !self.header {
-                    *w = widths(&self.columns, &rows);
-                    write_row(out, &self.columns, w)?;
+                    layout.write_row(out, &self.columns)?;
                     self.header = true;
                 }
                 for row in &rows {
-                    write_row(out, row, w)?;
+                    layout.write_row(out, row)?;
                 }
             }
             Sink::Csv(w) => {
@@ -139,8 +154,8 @@ impl<W: Write> ItemWriter<W> {
                 let end: &[u8] = if self.written == 0 { b"[]\n" } else { b"\n]\n" };
                 out.write_all(end).map_err(Error::Output)?;
             }
-            Sink::Table { out, .. } if !self.header && !columns.is_empty() => {
-                write_row(out, columns, &widths(columns, &[]))?;
+            Sink::Table { out, fit, .. } if !self.header && !columns.is_empty() => {
+                Layout::plan(columns, &[], *fit).write_row(out, columns)?;
             }
             Sink::Csv(w) if !self.header && !columns.is_empty() => {
                 w.write_record(columns).map_err(csv_error)?;
@@ -254,19 +269,35 @@ mod tests {
     }
 
     #[test]
-    fn table_columns_line_up_across_pages() {
+    fn table_columns_line_up_across_pages_and_nothing_is_cut() {
         let pages = [
             r#"[{"id":"1","n":"short"},{"id":"22","n":"a somewhat longer value"}]"#,
-            r#"[{"id":"333","n":"x"}]"#,
+            r#"[{"id":"3","n":"x"}]"#,
+            r#"[{"id":"4444","n":"y"}]"#,
         ];
         let text = render(OutputFormat::Table, &["id", "n"], &pages);
         let lines: Vec<Vec<char>> = text.lines().map(|l| l.chars().collect()).collect();
-        assert_eq!(lines.len(), 4, "{text}");
-        // The first page sets the widths; a later, longer cell is cut to fit.
-        for line in &lines {
+        assert_eq!(lines.len(), 5, "{text}");
+        // The first page sets the widths; a later, longer cell is whole, not cut.
+        for line in &lines[..4] {
             assert_eq!(line[2..4], [' ', ' '], "{text}");
             assert_ne!(line[4], ' ', "{text}");
         }
-        assert_eq!(lines[3][..2], ['3', '…']);
+        assert_eq!(lines[4].iter().collect::<String>(), "4444  y");
+        assert!(!text.contains('…'));
+    }
+
+    #[test]
+    fn a_table_for_a_terminal_is_fitted_to_it() {
+        let page = r#"[{"id":"0123456789","n":"a value of thirty characters.."}]"#;
+        let items: Vec<Box<RawValue>> = serde_json::from_str(page).unwrap();
+        let refs: Vec<&RawValue> = items.iter().map(|b| &**b).collect();
+        let mut buf = Vec::new();
+        let mut w = ItemWriter::to(&mut buf, OutputFormat::Table, vec!["id".into(), "n".into()])
+            .fit_to(Some(24));
+        w.page(&refs).unwrap();
+        w.finish().unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert_eq!(text, "id          n\n0123456789  a value of …\n");
     }
 }

@@ -5,12 +5,16 @@
 
 mod cells;
 mod items;
+mod json_text;
+mod layout;
+mod terminal;
 
 use std::io::{self, Write};
 
 use crate::error::{Error, Result};
 
 pub use items::ItemWriter;
+pub use terminal::stdout_is_terminal;
 
 /// Output formats for Graph collections (`--output`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -20,7 +24,7 @@ pub enum OutputFormat {
     Json,
     /// One JSON object per line.
     Ndjson,
-    /// Aligned columns for a terminal.
+    /// Aligned columns: fitted to a terminal (the id never cut), whole in a pipe.
     Table,
     /// RFC 4180 CSV with a header row.
     Csv,
@@ -58,6 +62,32 @@ pub fn body(bytes: &[u8]) -> Result<()> {
         })
         .and_then(|()| out.flush())
         .map_err(Error::Output)
+}
+
+/// How `graphd get` lays out a JSON answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyLayout {
+    /// Indented on a terminal, as received anywhere else.
+    Auto,
+    /// One line (`--compact`).
+    Compact,
+    /// Indented with two spaces (`--pretty`).
+    Pretty,
+}
+
+/// A Graph answer laid out as asked when it is a JSON object or array; anything else (and
+/// JSON under `Auto` when stdout is not a terminal) exactly as [`body`] writes it.
+pub fn graph_body(bytes: &[u8], layout: BodyLayout) -> Result<()> {
+    let layout = match layout {
+        BodyLayout::Auto if terminal::stdout_is_terminal() => json_text::Layout::Pretty,
+        BodyLayout::Auto => return body(bytes),
+        BodyLayout::Compact => json_text::Layout::Compact,
+        BodyLayout::Pretty => json_text::Layout::Pretty,
+    };
+    match json_text::relayout(bytes, layout) {
+        Some(text) => body(&text),
+        None => body(bytes),
+    }
 }
 
 /// Pretty JSON and a newline.
