@@ -228,9 +228,18 @@ impl RefusalContext {
     fn upload_command(&self) -> String {
         let path = self
             .cert_path
-            .as_ref()
-            .map_or_else(|| "cert.pem".to_string(), |p| p.display().to_string());
-        let az = |file: &str| {
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("cert.pem"));
+        // The certificate alone, extracted next to the credential under a name of its own,
+        // so no file the user has (a `cert.pem` in the current directory) is overwritten.
+        let extracted = {
+            let stem = path
+                .file_stem()
+                .map_or_else(|| "credential".into(), |s| s.to_string_lossy().into_owned());
+            path.with_file_name(format!("{stem}.cert.pem"))
+        };
+        let (path, extracted) = (path.display(), extracted.display());
+        let az = |file: &dyn fmt::Display| {
             format!(
                 "az ad app credential reset --id {} --cert @{file} --append",
                 self.client_id
@@ -239,12 +248,12 @@ impl RefusalContext {
         match self.cert_file {
             CertFile::Certificates => az(&path),
             CertFile::PemWithKey => format!(
-                "openssl x509 -in {path} -out cert.pem && {} (the certificate only, never the key)",
-                az("cert.pem")
+                "openssl x509 -in {path} -out {extracted} && {} (the certificate only, never the key)",
+                az(&extracted)
             ),
             CertFile::Pfx => format!(
-                "openssl pkcs12 -in {path} -clcerts -nokeys -out cert.pem && {} (the certificate only, never the key)",
-                az("cert.pem")
+                "openssl pkcs12 -in {path} -clcerts -nokeys -out {extracted} && {} (the certificate only, never the key)",
+                az(&extracted)
             ),
         }
     }
@@ -333,7 +342,7 @@ mod tests {
         assert!(
             context
                 .upload_command()
-                .starts_with("openssl x509 -in certs/cert.pem -out cert.pem && az ad app credential reset --id c --cert @cert.pem")
+                .starts_with("openssl x509 -in certs/cert.pem -out certs/cert.cert.pem && az ad app credential reset --id c --cert @certs/cert.cert.pem")
         );
         context.cert_file = CertFile::Pfx;
         assert!(context.upload_command().contains("-nokeys"));

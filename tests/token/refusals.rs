@@ -37,10 +37,17 @@ fn an_unregistered_certificate_names_its_thumbprint_and_the_upload() {
     // The shared credential as one PEM holding the key: upload the certificate only.
     let (_, hint) = refused(token(&emu, &[]), 700_027);
     assert!(hint.contains(&shared_thumbprint()), "{hint}");
-    let combined = Pair::shared().combined.display().to_string();
+    let combined = &Pair::shared().combined;
+    let extracted = combined.with_file_name(format!(
+        "{}.cert.pem",
+        combined.file_stem().unwrap().to_string_lossy()
+    ));
     assert!(
         hint.contains(&format!(
-            "openssl x509 -in {combined} -out cert.pem && az ad app credential reset --id {CLIENT_ID} --cert @cert.pem --append"
+            "openssl x509 -in {} -out {} && az ad app credential reset --id {CLIENT_ID} --cert @{} --append",
+            combined.display(),
+            extracted.display(),
+            extracted.display()
         )),
         "{hint}"
     );
