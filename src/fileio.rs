@@ -185,8 +185,20 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32, replace: Replace) -
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    stage(dir, &name, contents, mode)?.commit(path, replace)
+}
+
+/// A file written under a temporary name, not yet in place; removed if dropped uncommitted.
+/// Several staged files committed one after the other make an all-or-nothing set when every
+/// write happened before the first commit (gen-cert's key.pem, cert.pem, graphd.pfx).
+#[derive(Debug)]
+pub struct Staged(tempfile::NamedTempFile);
+
+/// Writes `contents` to a new temporary file in `dir` (named after `name`), created with
+/// `mode` and `O_EXCL`, and fsynced.
+pub fn stage(dir: &Path, name: &str, contents: &[u8], mode: u32) -> io::Result<Staged> {
     // tempfile creates with O_EXCL and the given mode (before the umask narrows it, never
-    // widening it), so the secret is never readable by others, not even for a moment.
+    // widening it), so a secret is never readable by others, not even for a moment.
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
@@ -194,11 +206,19 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32, replace: Replace) -
         .tempfile_in(dir)?;
     tmp.write_all(contents)?;
     tmp.as_file().sync_all()?;
-    match replace {
-        Replace::Never => tmp.persist_noclobber(path).map_err(|e| e.error)?,
-        Replace::Atomically => tmp.persist(path).map_err(|e| e.error)?,
-    };
-    Ok(())
+    Ok(Staged(tmp))
+}
+
+impl Staged {
+    /// Renames the staged file to `target` (in the same directory), refusing with
+    /// `AlreadyExists` to replace anything unless `replace` says so.
+    pub fn commit(self, target: &Path, replace: Replace) -> io::Result<()> {
+        match replace {
+            Replace::Never => self.0.persist_noclobber(target).map_err(|e| e.error)?,
+            Replace::Atomically => self.0.persist(target).map_err(|e| e.error)?,
+        };
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -1,20 +1,19 @@
 //! Writing gen-cert's files: all or nothing, never over a file the user has, never a
 //! half-written key under its real name.
 //!
-//! Every file is staged under a temporary name in the output directory itself (created with
-//! its final mode through `O_CREAT | O_EXCL`, never widened or narrowed afterwards), fsynced,
-//! and only then renamed into place: with `renameat2(RENAME_NOREPLACE)` (tempfile's
-//! `persist_noclobber`) unless `--force`, so a file that appears meanwhile is not replaced
-//! either. All existence checks happen before anything is written.
+//! Every file is staged with `fileio::stage` under a temporary name in the output directory
+//! itself (created with its final mode through `O_CREAT | O_EXCL`, never widened or narrowed
+//! afterwards), fsynced, and only then renamed into place: with `renameat2(RENAME_NOREPLACE)`
+//! unless `--force`, so a file that appears meanwhile is not replaced either. All existence
+//! checks happen before anything is written.
 
-use std::fs::{self, DirBuilder, File, Permissions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::fs::{self, DirBuilder, File};
+use std::io;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
-use tempfile::NamedTempFile;
-
 use crate::error::{Error, Result};
+use crate::fileio::{self, Replace};
 
 /// One file to write: its name in the output directory, contents and mode.
 pub struct OutFile<'a> {
@@ -150,27 +149,28 @@ impl OutDir {
         let mut staged = Vec::with_capacity(files.len());
         for file in files {
             let target = self.path(file.name);
-            let temp = stage(&self.dir, file).map_err(|e| Error::out_write(&target, "write", e))?;
+            let temp = fileio::stage(&self.dir, file.name, file.contents, file.mode)
+                .map_err(|e| Error::out_write(&target, "write", e))?;
             staged.push((temp, target));
         }
         let mut placed: Vec<PathBuf> = Vec::with_capacity(staged.len());
         // On an early return, the temporary files not yet renamed are deleted on drop.
         for (temp, target) in staged {
-            let renamed = if self.force {
-                temp.persist(&target)
+            let replace = if self.force {
+                Replace::Atomically
             } else {
-                temp.persist_noclobber(&target)
+                Replace::Never
             };
-            if let Err(e) = renamed {
+            if let Err(e) = temp.commit(&target, replace) {
                 if !self.force {
                     for path in &placed {
                         let _ = fs::remove_file(path);
                     }
                 }
-                return Err(if e.error.kind() == io::ErrorKind::AlreadyExists {
+                return Err(if e.kind() == io::ErrorKind::AlreadyExists {
                     Error::Exists { path: target }
                 } else {
-                    Error::out_write(&target, "write", e.error)
+                    Error::out_write(&target, "write", e)
                 });
             }
             placed.push(target);
@@ -184,20 +184,10 @@ impl OutDir {
     }
 }
 
-/// A temporary file in `dir` holding `file`'s contents, created with its final mode, synced.
-fn stage(dir: &Path, file: &OutFile<'_>) -> io::Result<NamedTempFile> {
-    let mut temp = tempfile::Builder::new()
-        .prefix(&format!(".{}.", file.name))
-        .suffix(".tmp")
-        .permissions(Permissions::from_mode(file.mode))
-        .tempfile_in(dir)?;
-    temp.write_all(file.contents)?;
-    temp.as_file().sync_all()?;
-    Ok(temp)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     fn listing(dir: &Path) -> Vec<String> {
