@@ -8,6 +8,7 @@ mod support;
 
 mod assertion;
 mod cert;
+mod delta;
 mod demo;
 mod emulator;
 mod gen_cert;
