@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod consent;
 pub mod credential;
+pub mod delta;
 pub mod emulator;
 pub mod error;
 pub mod gen_cert;

@@ -8,9 +8,12 @@ use crate::graph::Graph;
 use crate::{http, messages};
 
 /// Table and CSV columns when `--select` is not given (issue 5).
-const DEFAULT_COLUMNS: [&str; 4] = ["id", "displayName", "userPrincipalName", "mail"];
+pub(super) const DEFAULT_COLUMNS: [&str; 4] = ["id", "displayName", "userPrincipalName", "mail"];
 
 pub fn run(args: &ListUsersArgs) -> Result<()> {
+    if let Some(state) = &args.delta {
+        return super::delta::run(args, state);
+    }
     let session = Session::new(&args.credential, &args.app, &args.signing, &args.net)?;
     let tokens = session.tokens()?;
     let mut graph = Graph::new(&session.http, &session.net.graph, &tokens);
@@ -62,7 +65,7 @@ pub fn run(args: &ListUsersArgs) -> Result<()> {
 /// `key=value` with the value percent-encoded as RFC 3986 asks, which Graph's query
 /// parameter guidance requires: a space is `%20`, never the form encoding's `+` (which a
 /// server reading RFC 3986 takes for a plus sign, as in `userPrincipalName eq 'a+b@x'`).
-fn query_pair(key: &str, value: &str) -> String {
+pub(super) fn query_pair(key: &str, value: &str) -> String {
     let value: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
     // byte_serialize writes a literal '+' as %2B, so every '+' left is a space.
     format!("{key}={}", value.replace('+', "%20"))
