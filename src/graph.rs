@@ -28,7 +28,7 @@ pub struct Page<'a> {
     #[serde(rename = "@odata.count")]
     pub count: Option<u64>,
     /// The last page of a delta round: where the next round starts
-    /// (https://learn.microsoft.com/graph/delta-query-overview).
+    /// (<https://learn.microsoft.com/graph/delta-query-overview>).
     #[serde(rename = "@odata.deltaLink")]
     pub delta_link: Option<String>,
     /// Required: an answer without it is not a collection page (a single object, say), and
@@ -58,7 +58,7 @@ impl<'a> Graph<'a> {
     }
 
     /// Sends `Prefer: {value}` with every request, next pages included: Graph does not carry
-    /// request headers into an `@odata.nextLink` (https://learn.microsoft.com/graph/paging).
+    /// request headers into an `@odata.nextLink` (<https://learn.microsoft.com/graph/paging>).
     pub fn prefer(&mut self, value: impl Into<String>) {
         self.prefer = Some(value.into());
     }

@@ -2,7 +2,7 @@
 //! next round, and what that link is valid for (tenant, app, Graph endpoint, `$select`,
 //! `$filter`), so that a state saved for one query is never used for another.
 //!
-//! The record is plain JSON; [`file`] owns reading, locking and replacing it. This module
+//! The record is plain JSON; [`mod@file`] owns reading, locking and replacing it. This module
 //! does no I/O and never prints the link (its token is the sync position, kept out of logs).
 
 pub mod file;

@@ -41,12 +41,22 @@ fn the_first_run_lists_everyone_and_saves_the_state() {
     );
     let link = saved["delta_link"].as_str().unwrap();
     assert!(link.contains("/v1.0/users/delta?$deltatoken="), "{link}");
+    // No access token (a JWT) in the state file or on stderr.
+    let state_text = String::from_utf8(state_bytes(&state)).unwrap();
+    assert!(!state_text.contains("eyJ") && !stderr(&out).contains("eyJ"));
     let mut names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
     assert_eq!(names, ["users.state", "users.state.lock"]);
+
+    // -v shows the requests, never their state tokens.
+    let verbose = delta(&emu, &path_in(&dir, "users.state"), &["-v", "-o", "ndjson"]);
+    assert!(verbose.status.success());
+    let err = stderr(&verbose);
+    assert!(err.contains("/v1.0/users/delta"), "{err}");
+    assert!(!err.contains("token="), "{err}");
 
     // --top is the preferred page size, sent with every page (it is not carried in links).
     let before = crate::users::graph_requests(&emu).len();

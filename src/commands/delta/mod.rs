@@ -1,5 +1,5 @@
 //! `graphd list-users --delta STATE_FILE`: one round of Graph's delta query for users
-//! (https://learn.microsoft.com/graph/delta-query-users), streamed like any listing.
+//! (<https://learn.microsoft.com/graph/delta-query-users>), streamed like any listing.
 //!
 //! The order of things is the point: lock the state file (a second run exits 3 naming the
 //! holder), check the saved state is for this tenant, app, endpoint and query, then follow
@@ -144,8 +144,8 @@ pub fn run(args: &ListUsersArgs, path: &Path) -> Result<()> {
 }
 
 /// A sync state Graph no longer honours: HTTP 410, or `syncStateNotFound` /
-/// `resyncRequired` (https://learn.microsoft.com/graph/delta-query-overview, "Token
-/// duration" and "Synchronization reset"; https://learn.microsoft.com/graph/errors).
+/// `resyncRequired` (<https://learn.microsoft.com/graph/delta-query-overview>, "Token
+/// duration" and "Synchronization reset"; <https://learn.microsoft.com/graph/errors>).
 fn expired(e: &Error) -> bool {
     let Error::Graph(g) = e else { return false };
     g.status == 410

@@ -22,7 +22,7 @@ pub enum Removal {
 }
 
 impl Removal {
-    /// The `@removed.reason` value (https://learn.microsoft.com/graph/delta-query-users).
+    /// The `@removed.reason` value (<https://learn.microsoft.com/graph/delta-query-users>).
     pub fn reason(self) -> &'static str {
         match self {
             Removal::Restorable => "changed",

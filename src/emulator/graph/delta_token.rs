@@ -3,7 +3,7 @@
 //!
 //! Graph encodes the round's state and the initial query options (`$select`, `$filter`) in
 //! these tokens, so clients copy the links verbatim and never repeat the options
-//! (https://learn.microsoft.com/graph/delta-query-overview, "State tokens"). The emulator
+//! (<https://learn.microsoft.com/graph/delta-query-overview>, "State tokens"). The emulator
 //! does the same, self-contained: no server-side state per round, so a million rounds cost
 //! nothing. A per-emulator salt makes tokens of another emulator (or a restarted one) unknown
 //! sync states; this is tamper-evidence for a test server, not security.

@@ -2,10 +2,10 @@
 //! admin endpoint share them), random churn, and which delta tokens are still honoured.
 //!
 //! Directory delta tokens live seven days by default
-//! (https://devblogs.microsoft.com/microsoft365dev/duration-of-change-tracking-tokens-for-identity-and-education-resources);
+//! (<https://devblogs.microsoft.com/microsoft365dev/duration-of-change-tracking-tokens-for-identity-and-education-resources>);
 //! an older one, or one issued before [`Tenant::expire_tokens`], is an unknown sync state,
 //! and one issued before [`Tenant::reset_sync`] gets the 410 of a synchronization reset
-//! (https://learn.microsoft.com/graph/delta-query-overview, "Synchronization reset").
+//! (<https://learn.microsoft.com/graph/delta-query-overview>, "Synchronization reset").
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
