@@ -49,9 +49,9 @@ impl DeltaProblem {
             DeltaProblem::Locked { .. } => "two runs must not share a state file: wait for the \
                 other run to finish, or give this one its own STATE_FILE"
                 .into(),
-            DeltaProblem::Unusable { .. } => "the state file must be a regular file owned by \
-                you and not writable by others; fix it, or remove it to start over with a \
-                full round"
+            DeltaProblem::Unusable { .. } => "STATE_FILE must be a regular file in an \
+                existing directory, owned by you and not writable by others; remove a damaged \
+                one to start over with a full round"
                 .into(),
             DeltaProblem::NotState { .. } => "graphd does not overwrite a file it did not \
                 write: choose another STATE_FILE, or move this file away"
