@@ -3,7 +3,7 @@
 # a Markdown table of medians over repeated runs (also written to target/bench.md).
 #
 #   scripts/bench.sh              everything (a few minutes)
-#   QUICK=1 scripts/bench.sh      fewer runs, no 1M-user listing
+#   QUICK=1 scripts/bench.sh      fewer runs, 100k users instead of 1M (listing and delta)
 #
 # hyperfine (Debian package) times whole commands; GNU time (/usr/bin/time -v) gives peak
 # memory. Both are installed with apt-get if missing. Figures are reported, never asserted:
@@ -88,6 +88,41 @@ list_users 10000
 list_users 100000
 [ -n "$quick" ] || list_users 200000
 [ -n "$quick" ] || list_users 1000000
+
+# Incremental sync (list-users --delta): first rounds over the whole tenant, then rounds
+# after 1% of the users changed (a fifth created, three fifths updated, a fifth deleted,
+# through the emulator's admin endpoint), each on the state the round before saved.
+# Medians of 3 wall times, the highest peak RSS. Output to /dev/null as for the listings above
+# (to a regular file, graphd also fsyncs it before saving the state); the item count comes
+# from the summary line on stderr.
+delta_round() {
+    local start end
+    start=$(date +%s%N)
+    /usr/bin/time -v -o "$work/time" "$bin" list-users --key "$key" --output ndjson \
+        --delta "$1" >/dev/null 2>"$work/client.err"
+    end=$(date +%s%N)
+    echo "$(( (end - start) / 1000000 )) $(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/time")" \
+        "$(sed -n 's/^graphd: delta: \([0-9]*\) changed, \([0-9]*\) removed.*/\1 \2/p' "$work/client.err" | awk '{ print $1 + $2 }')"
+}
+median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+highest() { printf '%s\n' "$@" | sort -n | tail -1; }
+full_ms=() full_rss=() inc_ms=() inc_rss=()
+for i in 1 2 3; do
+    read -r ms rss full_n <<<"$(delta_round "$work/delta-$i.state")"
+    full_ms+=("$ms") full_rss+=("$rss")
+done
+changed=$((users_max / 100))
+for _ in 1 2 3; do
+    curl -fsS -X POST "$GRAPHD_GRAPH_ENDPOINT/_emulator/tenant/changes?create=$((changed / 5))&update=$((changed * 3 / 5))&delete=$((changed / 5))" >/dev/null
+    read -r ms rss inc_n <<<"$(delta_round "$work/delta-3.state")"
+    inc_ms+=("$ms") inc_rss+=("$rss")
+done
+full=$(median "${full_ms[@]}") inc=$(median "${inc_ms[@]}")
+mb() { awk -v r="$1" 'BEGIN { printf "%.1f MB", r / 1024 }'; }
+row "graphd list-users --delta, first round, $full_n users" "$full ms" "" \
+    "$(awk -v n="$full_n" -v ms="$full" 'BEGIN { printf "%.0f users/s", n / (ms / 1000) }'), peak RSS $(mb "$(highest "${full_rss[@]}")"), median of 3"
+row "graphd list-users --delta, after 1% changed (~$inc_n items)" "$inc ms" "<= 1/20 of the first, RSS <= first" \
+    "$(awk -v a="$inc" -v b="$full" 'BEGIN { printf "1/%.0f of the first round", b / a }'), peak RSS $(mb "$(highest "${inc_rss[@]}")"), median of 3"
 
 # gen-cert: RSA key generation varies, so more runs and the median.
 row "graphd gen-cert (RSA 2048)" "$(median_ms gen-cert --prepare "rm -rf $work/g" "$bin gen-cert --out $work/g") ms" "<= 1 s" "median of $runs"

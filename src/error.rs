@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 mod config;
 mod credential;
+mod delta;
 mod file;
 mod graph;
 mod refusal;
@@ -17,6 +18,7 @@ mod usage;
 
 pub use config::{CaFileProblem, ConfigFileProblem, ConfigProblem, NewPasswordProblem};
 pub use credential::{CredentialProblem, Encrypted};
+pub use delta::DeltaProblem;
 pub use file::FileProblem;
 pub use graph::{GraphFailure, GraphHintContext};
 pub use refusal::{CertFile, EntraError, RefusalContext, TokenRefusal, printable};
@@ -77,6 +79,8 @@ pub enum Error {
         detail: String,
         attempts: u32,
     },
+    /// `list-users --delta`: its state file, or a sync state Graph no longer honours (exit 3 or 5).
+    Delta(Box<DeltaProblem>),
     /// Writing the result to stdout failed for a reason other than a closed pipe (exit 1).
     Output(io::Error),
     /// A bug or an impossible state (exit 1).
@@ -101,6 +105,7 @@ impl Error {
             Error::TokenRefused(_) | Error::TokenResponse { .. } => exit::TOKEN,
             Error::Graph(_) | Error::ForeignOrigin { .. } => exit::GRAPH,
             Error::Network { .. } => exit::NETWORK,
+            Error::Delta(d) => d.exit_code(),
             Error::Output(_) | Error::Internal(_) => exit::UNEXPECTED,
         }
     }
@@ -128,6 +133,7 @@ impl Error {
                     .into(),
             ),
             Error::Network { kind, .. } => Some(kind.hint().into()),
+            Error::Delta(d) => d.hint(),
             Error::Output(_) => None,
             Error::Internal(_) => Some(
                 "this is a bug in graphd; please report it with the command you ran (never the key)"
@@ -197,6 +203,7 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
+            Error::Delta(d) => write!(f, "{d}"),
             Error::Output(e) => write!(f, "cannot write output: {}", io_reason(e)),
             Error::Internal(m) => write!(f, "internal error: {m}"),
         }
@@ -260,6 +267,12 @@ impl Error {
             source: io::Error::new(io::ErrorKind::IsADirectory, "it is a directory"),
             hint: Some("move it away, or pass another --out; nothing was changed".into()),
         }
+    }
+}
+
+impl From<DeltaProblem> for Error {
+    fn from(d: DeltaProblem) -> Self {
+        Error::Delta(Box::new(d))
     }
 }
 

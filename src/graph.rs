@@ -27,6 +27,10 @@ pub struct Page<'a> {
     pub next_link: Option<String>,
     #[serde(rename = "@odata.count")]
     pub count: Option<u64>,
+    /// The last page of a delta round: where the next round starts
+    /// (<https://learn.microsoft.com/graph/delta-query-overview>).
+    #[serde(rename = "@odata.deltaLink")]
+    pub delta_link: Option<String>,
     /// Required: an answer without it is not a collection page (a single object, say), and
     /// must not pass for an empty one.
     #[serde(borrow)]
@@ -38,6 +42,7 @@ pub struct Graph<'a> {
     client: &'a Client,
     base: Url,
     token: Option<Token>,
+    prefer: Option<String>,
 }
 
 impl<'a> Graph<'a> {
@@ -47,7 +52,14 @@ impl<'a> Graph<'a> {
             client,
             base: client.net.graph.clone(),
             token: None,
+            prefer: None,
         }
+    }
+
+    /// Sends `Prefer: {value}` with every request, next pages included: Graph does not carry
+    /// request headers into an `@odata.nextLink` (<https://learn.microsoft.com/graph/paging>).
+    pub fn prefer(&mut self, value: impl Into<String>) {
+        self.prefer = Some(value.into());
     }
 
     /// A path (`/v1.0/users`, `v1.0/users`, `users`) or a URL, as a URL on the Graph origin.
@@ -113,6 +125,9 @@ impl<'a> Graph<'a> {
                         .header("accept", "application/json");
                     if eventual {
                         req = req.header("ConsistencyLevel", "eventual");
+                    }
+                    if let Some(prefer) = &self.prefer {
+                        req = req.header("prefer", prefer.as_str());
                     }
                     Ok(req)
                 })

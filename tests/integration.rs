@@ -9,6 +9,7 @@ mod support;
 mod architecture;
 mod assertion;
 mod cert;
+mod delta;
 mod demo;
 mod emulator;
 mod gen_cert;

@@ -221,7 +221,8 @@ pub struct ListUsersArgs {
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
 
-    /// Page size ($top), 1-999.
+    /// Page size ($top), 1-999; with --delta, the preferred page size (Prefer:
+    /// odata.maxpagesize), which Graph caps.
     #[arg(long, value_name = "N", default_value_t = 999, value_parser = clap::value_parser!(u16).range(1..=999))]
     pub top: u16,
 
@@ -232,6 +233,20 @@ pub struct ListUsersArgs {
     /// Ask for the total ($count=true, ConsistencyLevel: eventual) and print it on stderr.
     #[arg(long)]
     pub count: bool,
+
+    /// Incremental sync (GET /v1.0/users/delta): only users created, changed or deleted
+    /// since the last run; STATE_FILE keeps where that run ended (none yet: everyone).
+    #[arg(long, value_name = "STATE_FILE", conflicts_with_all = ["max", "count"])]
+    pub delta: Option<PathBuf>,
+
+    /// With --delta: start over with a full round, whatever STATE_FILE holds.
+    #[arg(long, requires = "delta")]
+    pub delta_reset: bool,
+
+    /// With --delta: when Graph no longer accepts the saved state (expired after 7 days, or
+    /// reset), start over with a full round instead of failing.
+    #[arg(long, requires = "delta")]
+    pub delta_reset_on_expiry: bool,
 
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t)]

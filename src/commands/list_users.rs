@@ -1,6 +1,6 @@
 //! `graphd list-users`: every user, streamed page by page to the chosen format.
 
-use super::listing::Listing;
+use super::listing::{Listing, USER_COLUMNS};
 use crate::cli::ListUsersArgs;
 use crate::client::Client;
 use crate::error::Result;
@@ -9,15 +9,15 @@ use crate::output::OutputFormat;
 use crate::settings::Settings;
 use crate::{http, messages, query};
 
-/// Table and CSV columns when `--select` is not given (issue 5).
-const DEFAULT_COLUMNS: [&str; 4] = ["id", "displayName", "userPrincipalName", "mail"];
-
 pub fn run(args: &ListUsersArgs, settings: Settings) -> Result<()> {
+    if let Some(state) = &args.delta {
+        return super::delta::run(args, state, settings);
+    }
     let client = Client::new(settings)?;
     let mut graph = Graph::new(&client);
     let tabular = matches!(args.output, OutputFormat::Table | OutputFormat::Csv);
     let select: Vec<String> = if args.select.is_empty() && tabular {
-        DEFAULT_COLUMNS.iter().map(|c| c.to_string()).collect()
+        USER_COLUMNS.iter().map(|c| c.to_string()).collect()
     } else {
         args.select
             .iter()

@@ -13,6 +13,9 @@ use crate::graph::{Graph, Page};
 use crate::output::ItemWriter;
 use crate::output::OutputFormat;
 
+/// Table and CSV columns for users when `--select` is not given.
+pub const USER_COLUMNS: [&str; 4] = ["id", "displayName", "userPrincipalName", "mail"];
+
 pub struct Listing {
     pub format: OutputFormat,
     /// Table and CSV columns; empty means the first item's fields.

@@ -4,6 +4,7 @@
 mod assertion;
 mod cert;
 mod consent;
+mod delta;
 mod demo;
 mod emulator;
 mod gen_cert;

@@ -32,7 +32,14 @@ Faults: --fault SIDE:ACTION[,KEY=VALUE]...  (repeatable; the first matching rule
            redirect=URL                   302 Found with Location: URL (clients must not follow)
   KEYS     retry-after=N | N.N | date:N   Retry-After: seconds, fractional, HTTP-date N s ahead
            count=N | all (default 1), skip=M (default 0), every=K (default 1)
-  e.g. --fault graph:429,retry-after=2,count=3   --fault token:aadsts=7000222,skip=1";
+  e.g. --fault graph:429,retry-after=2,count=3   --fault token:aadsts=7000222,skip=1
+
+A changing tenant (for /v1.0/users/delta): --churn N applies N random changes a minute;
+  or change it on demand through the emulator-only admin endpoint on the Graph port:
+  curl -X POST \"$GRAPHD_GRAPH_ENDPOINT/_emulator/tenant/changes?create=3&update=5&delete=2\"
+  (update, delete, deletePermanently: a count or comma-separated ids; restore=IDS;
+  props=jobTitle,...; churn=N), GET /_emulator/tenant, POST .../expire-delta-tokens,
+  POST .../reset-delta-sync.";
 
 /// Run the local Entra token endpoint + Graph emulator (127.0.0.1 only).
 #[derive(Debug, clap::Args)]
@@ -98,6 +105,15 @@ pub struct EmulatorArgs {
         allow_negative_numbers = true
     )]
     pub clock_offset: i64,
+
+    /// Apply N random changes a minute to the users (created, updated, deleted), for demos of
+    /// `list-users --delta`.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub churn: u64,
+
+    /// Age in seconds after which delta tokens are refused as expired (Graph: 7 days).
+    #[arg(long, value_name = "SECS", default_value_t = super::DEFAULT_TOKEN_LIFETIME_SECS, value_parser = clap::value_parser!(i64).range(1..))]
+    pub delta_token_lifetime: i64,
 }
 
 /// One `--app` value.
@@ -194,6 +210,8 @@ pub fn config(args: &EmulatorArgs) -> Result<EmulatorConfig> {
         token_lifetime_secs: args.token_lifetime,
         clock_offset_secs: args.clock_offset,
         faults: args.faults.clone(),
+        delta_token_lifetime_secs: args.delta_token_lifetime,
+        churn_per_minute: args.churn,
     })
 }
 

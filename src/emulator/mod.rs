@@ -19,6 +19,7 @@ mod server;
 mod start;
 mod state;
 mod sts;
+mod tenant;
 mod tls;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +35,7 @@ use crate::error::{Error, Result, UsageProblem};
 
 pub use fault::{FaultAction, FaultRule, RetryAfter, Schedule, Side};
 pub use graph::READ_USERS_ROLES;
+pub use graph::tenant::{DEFAULT_TOKEN_LIFETIME_SECS, TenantChanges};
 pub use state::{Counters, RequestRecord, SideCounters};
 pub use sts::assertion::NBF_SKEW_SECS;
 pub use sts::checker::AssertionChecker;
@@ -71,6 +73,10 @@ pub struct EmulatorConfig {
     pub clock_offset_secs: i64,
     /// The initial fault plan.
     pub faults: Vec<FaultRule>,
+    /// Age after which a delta or skip token is refused with `syncStateNotFound`.
+    pub delta_token_lifetime_secs: i64,
+    /// Random changes to the tenant per minute (created, updated, deleted users); 0: none.
+    pub churn_per_minute: u64,
 }
 
 impl Default for EmulatorConfig {
@@ -87,6 +93,8 @@ impl Default for EmulatorConfig {
             token_lifetime_secs: 3599,
             clock_offset_secs: 0,
             faults: Vec::new(),
+            delta_token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
+            churn_per_minute: 0,
         }
     }
 }
@@ -107,7 +115,6 @@ pub(crate) struct Shared {
     pub tenant_id: String,
     /// The users' UPN domain.
     pub domain: String,
-    pub users: u64,
     pub strict_jti: bool,
     pub token_lifetime: i64,
     pub clock_offset: i64,
@@ -120,6 +127,8 @@ pub(crate) struct Shared {
     /// Per-emulator secret mixed into skiptokens.
     pub salt: u64,
     pub state: state::State,
+    /// The directory's changes since start, and which delta tokens are honoured.
+    pub directory: graph::tenant::Tenant,
     pub key: &'static keys::SigningKey,
 }
 
@@ -259,6 +268,13 @@ fn check(config: &EmulatorConfig) -> Result<()> {
             flag: "--users",
             value: config.users.to_string(),
             allowed: "at most 1000000000000",
+        }));
+    }
+    if config.delta_token_lifetime_secs < 1 {
+        return Err(Error::Usage(UsageProblem::OutOfRange {
+            flag: "--delta-token-lifetime",
+            value: config.delta_token_lifetime_secs.to_string(),
+            allowed: "at least one second",
         }));
     }
     if config.token_lifetime_secs < 1 {

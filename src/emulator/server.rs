@@ -102,7 +102,11 @@ fn origin(shared: &Shared, side: Side, host: Option<&str>) -> String {
 
 async fn handle(req: Request<Incoming>, side: Side, shared: Arc<Shared>) -> Result<Resp, Dropped> {
     let arrival = Instant::now();
-    let eligible = side == Side::Graph || sts::is_token_path(req.uri().path());
+    // The emulator-only admin endpoint is not Graph: no faults, and it shifts no schedule.
+    let eligible = match side {
+        Side::Graph => !graph::is_admin_path(req.uri().path()),
+        Side::Token => sts::is_token_path(req.uri().path()),
+    };
     let (early, fault) = shared.state.arrive(side, eligible, arrival);
     let client_request_id = header(&req, "client-request-id")
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()));

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
+use super::graph::tenant::Tenant;
 use super::state::State;
 use super::{Emulator, EmulatorConfig, Shared, keys, server, tls};
 use crate::error::{Error, Result};
@@ -48,7 +49,6 @@ pub fn start(config: EmulatorConfig) -> Result<Emulator> {
         tenant,
         tenant_id,
         domain,
-        users: config.users,
         strict_jti: config.strict_jti,
         token_lifetime: config.token_lifetime_secs,
         clock_offset: config.clock_offset_secs,
@@ -60,6 +60,11 @@ pub fn start(config: EmulatorConfig) -> Result<Emulator> {
         started: Instant::now(),
         salt: u64::from_be_bytes(keys::random::<8>()),
         state: State::new(config.apps, config.faults),
+        directory: Tenant::new(
+            config.users,
+            config.delta_token_lifetime_secs,
+            u64::from_be_bytes(keys::random::<8>()),
+        ),
         key,
     });
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -68,16 +73,16 @@ pub fn start(config: EmulatorConfig) -> Result<Emulator> {
         .map_err(|e| Error::Internal(format!("cannot start the emulator runtime: {e}")))?;
     let (stop_tx, stop_rx) = oneshot::channel();
     let serving = Arc::clone(&shared);
+    let churn = config.churn_per_minute;
     let thread = std::thread::Builder::new()
         .name("graphd-emulator".into())
         .spawn(move || {
-            runtime.block_on(server::serve(
-                token_listener,
-                graph_listener,
-                acceptor,
-                serving,
-                stop_rx,
-            ))
+            runtime.block_on(async move {
+                if churn > 0 {
+                    tokio::spawn(Tenant::churn(Arc::clone(&serving), churn));
+                }
+                server::serve(token_listener, graph_listener, acceptor, serving, stop_rx).await
+            })
         })
         .map_err(|e| Error::Internal(format!("cannot start the emulator thread: {e}")))?;
     let url = |origin: &str| url::Url::parse(origin).map_err(|e| Error::Internal(e.to_string()));

@@ -1,10 +1,18 @@
 //! The Graph-shaped side: bearer checks against the tokens this emulator issued, then
-//! `GET /v1.0/users` (paged), `/users/$count` and `/users/{id-or-upn}` over synthetic users,
-//! with Graph's error shape everywhere (docs/protocol.md#graph-errors).
+//! `GET /v1.0/users` (paged), `/users/$count`, `/users/{id-or-upn}` and `/users/delta` over
+//! synthetic users and the changes made to them since, with Graph's error shape everywhere
+//! (docs/protocol.md#graph-errors). The emulator-only admin endpoint (`/_emulator/`) shares the port.
 
+mod admin;
+mod changes;
+pub use admin::is_admin_path;
+mod delta;
+mod delta_query;
+mod delta_token;
 mod names;
 mod props;
 pub mod query;
+pub mod tenant;
 pub mod users;
 
 use std::io::Write;
@@ -14,6 +22,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hyper::{HeaderMap, Method};
 use serde_json::{Map, Value};
 
+use self::changes::View;
 use self::query::{Fail, Filter, Query, fail};
 use self::users::{Prop, User};
 use super::keys::{self, GRAPH_APP_ID, GRAPH_RESOURCE};
@@ -40,6 +49,9 @@ pub fn handle(
     ctx: &Ctx,
     next_link: Option<&str>,
 ) -> Resp {
+    if admin::is_admin_path(path) {
+        return admin::handle(method, path, query, ctx);
+    }
     match route(method, path, query, headers, ctx, next_link) {
         Ok(r) => r,
         Err(f) => error(&f, ctx),
@@ -127,6 +139,11 @@ fn route(
         .get("consistencylevel")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("eventual"));
+    if let ["users", segment] = rest {
+        if delta::is_delta_segment(segment) {
+            return delta::handle(ctx, version, query, headers, next_link);
+        }
+    }
     let q = query::parse(query, advanced)?;
     match rest {
         ["users"] => list(ctx, version, &q, advanced, next_link),
@@ -222,8 +239,8 @@ fn context(ctx: &Ctx, version: &str, select: Option<&[Prop]>, entity: bool) -> S
 }
 
 /// The candidate index range for a filter: one index for an exact id/UPN/mail match.
-fn candidates(filter: Option<&Filter>, ctx: &Ctx) -> (u64, u64) {
-    let (n, domain) = (ctx.shared.users, ctx.shared.domain.as_str());
+fn candidates(filter: Option<&Filter>, ctx: &Ctx, view: &View<'_>) -> (u64, u64) {
+    let (n, domain) = (view.end(), ctx.shared.domain.as_str());
     let point = match filter {
         Some(Filter::Eq(Prop::Id, v)) => Some(users::index_of_id(v, n, domain)),
         Some(Filter::Eq(Prop::UserPrincipalName | Prop::Mail, v)) => {
@@ -239,13 +256,18 @@ fn candidates(filter: Option<&Filter>, ctx: &Ctx) -> (u64, u64) {
 }
 
 fn count_matches(q: &Query, ctx: &Ctx) -> u64 {
-    let (start, end) = candidates(q.filter.as_ref(), ctx);
+    let view = ctx.shared.directory.changes.view();
+    let (start, end) = candidates(q.filter.as_ref(), ctx, &view);
     let Some(f) = &q.filter else {
-        return end - start;
+        return view.live_count();
     };
     let mut scratch = Vec::with_capacity(64);
     (start..end)
-        .filter(|i| f.matches(&User::new(*i, &ctx.shared.domain), &mut scratch))
+        .filter_map(|i| {
+            view.live(i)
+                .map(|r| User::new(i, &ctx.shared.domain).revised(r))
+        })
+        .filter(|u| f.matches(u, &mut scratch))
         .count() as u64
 }
 
@@ -264,7 +286,8 @@ fn list(
         ));
     }
     let top = q.top.unwrap_or(100);
-    let (range_start, end) = candidates(q.filter.as_ref(), ctx);
+    let view = ctx.shared.directory.changes.view();
+    let (range_start, end) = candidates(q.filter.as_ref(), ctx, &view);
     let expired = || {
         fail(
             400,
@@ -274,7 +297,7 @@ fn list(
     };
     let start = match &q.skiptoken {
         Some(t) => query::read_skiptoken(t, ctx.shared.salt, &q.filter_text)
-            .filter(|s| *s <= ctx.shared.users)
+            .filter(|s| *s <= view.end())
             .ok_or_else(expired)?,
         None => 0,
     };
@@ -293,8 +316,11 @@ fn list(
     let scan_until = i.saturating_add(SCAN_CAP);
     let mut taken = 0;
     while i < end && taken < top && (q.filter.is_none() || i < scan_until) {
-        let user = User::new(i, domain);
         i += 1;
+        let Some(revs) = view.live(i - 1) else {
+            continue;
+        };
+        let user = User::new(i - 1, domain).revised(revs);
         if q.filter
             .as_ref()
             .is_some_and(|f| !f.matches(&user, &mut scratch))
@@ -349,13 +375,14 @@ fn count(ctx: &Ctx, q: &Query, advanced: bool) -> Result<Resp, Fail> {
 
 fn single(ctx: &Ctx, version: &str, q: &Query, key: &str) -> Result<Resp, Fail> {
     let key = crate::query::decode_segment(key);
-    let (n, domain) = (ctx.shared.users, ctx.shared.domain.as_str());
+    let view = ctx.shared.directory.changes.view();
+    let (n, domain) = (view.end(), ctx.shared.domain.as_str());
     let index = if key.contains('@') {
         users::index_of_upn(&key, n, domain)
     } else {
         users::index_of_id(&key, n, domain)
     };
-    let Some(i) = index else {
+    let Some((i, revs)) = index.and_then(|i| Some((i, view.live(i)?))) else {
         return Err(fail(
             404,
             "Request_ResourceNotFound",
@@ -367,7 +394,9 @@ fn single(ctx: &Ctx, version: &str, q: &Query, key: &str) -> Result<Resp, Fail> 
     let props = q.select.as_deref().unwrap_or(users::DEFAULT);
     let mut user = Vec::with_capacity(600);
     let mut scratch = Vec::new();
-    User::new(i, domain).write_json(props, &mut user, &mut scratch);
+    User::new(i, domain)
+        .revised(revs)
+        .write_json(props, &mut user, &mut scratch);
     let mut out = Vec::with_capacity(user.len() + 200);
     out.extend_from_slice(b"{\"@odata.context\":");
     users::write_str(&mut out, &context(ctx, version, q.select.as_deref(), true));

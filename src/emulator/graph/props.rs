@@ -1,5 +1,5 @@
-//! The user properties the emulator serves: names, Graph's default set (docs/protocol.md#listing-users), and
-//! which ones `$filter` can compare.
+//! The user properties the emulator serves: names, Graph's default set (docs/protocol.md#listing-users), which
+//! ones `$filter` can compare, and which ones a change to the tenant can alter.
 
 /// A user property the emulator knows (docs/protocol.md#listing-users: default set first, in Graph's order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +74,34 @@ pub const SINGLE_ONLY: &[&str] = &[
     "mailboxSettings",
 ];
 
+/// The properties an update of a user can change, in a fixed order ([`Revisions`] slots).
+pub const MUTABLE: [Prop; 6] = [
+    DisplayName,
+    JobTitle,
+    Department,
+    OfficeLocation,
+    MobilePhone,
+    AccountEnabled,
+];
+
+/// How many times each [`MUTABLE`] property of one user has been changed; all zero for a
+/// user as generated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Revisions(pub [u16; MUTABLE.len()]);
+
+impl Revisions {
+    /// The revision of `p` (0 for a property that never changes).
+    pub fn of(&self, p: Prop) -> u16 {
+        p.slot().map_or(0, |i| self.0[i])
+    }
+}
+
 impl Prop {
+    /// The property's slot in [`MUTABLE`], if an update can change it.
+    pub fn slot(self) -> Option<usize> {
+        MUTABLE.iter().position(|m| *m == self)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             BusinessPhones => "businessPhones",

@@ -138,7 +138,8 @@ fn top(v: &str) -> Result<u64, Fail> {
     }
 }
 
-fn select(v: &str, q: &mut Query) -> Result<(), Fail> {
+/// Parses a `$select` list into `q` (shared with the delta function).
+pub fn select(v: &str, q: &mut Query) -> Result<(), Fail> {
     let mut props = Vec::new();
     for name in v.split(',').map(str::trim).filter(|n| !n.is_empty()) {
         if let Some(p) = Prop::from_name(name) {

@@ -4,10 +4,13 @@
 //!
 //! Ids are GUID-shaped and invertible (the first 60 bits are a bijection of the index), and
 //! UPNs end with the index, so `GET /users/{id-or-upn}` is a constant-time lookup.
+//!
+//! A user changed since the emulator started carries its [`Revisions`]: each changed
+//! property gets a new value derived from the index and its revision, still without storage.
 
 use std::io::Write;
 
-pub use super::props::{DEFAULT, Prop, SINGLE_ONLY};
+pub use super::props::{DEFAULT, MUTABLE, Prop, Revisions, SINGLE_ONLY};
 use Prop::*;
 
 use super::names::{DEPARTMENTS, FIRST, JOBS, LANGUAGES, LAST, PLACES};
@@ -66,6 +69,11 @@ fn pick<T: Copy>(list: &[T], i: u64, salt: u64) -> T {
     list[(h(i, salt) % list.len() as u64) as usize]
 }
 
+/// `pick`, moved on by `rev` places: each revision differs from the one before.
+fn shift<T: Copy>(list: &[T], i: u64, salt: u64, rev: u16) -> T {
+    list[((h(i, salt) + u64::from(rev)) % list.len() as u64) as usize]
+}
+
 /// One synthetic user.
 pub struct User<'d> {
     pub index: u64,
@@ -73,6 +81,7 @@ pub struct User<'d> {
     last: &'static str,
     domain: &'d str,
     seed: u64,
+    revs: Revisions,
 }
 
 impl<'d> User<'d> {
@@ -83,7 +92,14 @@ impl<'d> User<'d> {
             last: pick(LAST, index, 2),
             domain,
             seed: h(index, 3),
+            revs: Revisions::default(),
         }
+    }
+
+    /// The same user after the updates `revs` counts.
+    pub fn revised(mut self, revs: Revisions) -> Self {
+        self.revs = revs;
+        self
     }
 
     /// The user's id, by index, without allocating.
@@ -117,7 +133,14 @@ impl<'d> User<'d> {
     pub fn text<'s>(&self, prop: Prop, scratch: &'s mut Vec<u8>) -> Option<&'s str> {
         scratch.clear();
         let place = pick(PLACES, self.index, 5);
+        let rev = self.revs.of(prop);
         let s: &str = match prop {
+            // A revised name gains a middle initial, as after a name change.
+            DisplayName if rev > 0 => {
+                let initial = char::from(b'A' + ((h(self.index, 8) + u64::from(rev)) % 26) as u8);
+                let _ = write!(scratch, "{} {initial}. {}", self.first, self.last);
+                return std::str::from_utf8(scratch).ok();
+            }
             DisplayName => {
                 let _ = write!(scratch, "{} {}", self.first, self.last);
                 return std::str::from_utf8(scratch).ok();
@@ -136,20 +159,21 @@ impl<'d> User<'d> {
                 let _ = write!(scratch, "{}.{}{}", self.first, self.last, self.index);
                 return std::str::from_utf8(scratch).ok();
             }
-            JobTitle if self.flag(7) && self.flag(8) => return None,
-            JobTitle => pick(JOBS, self.index, 6),
-            Department => pick(DEPARTMENTS, self.index, 6),
-            MobilePhone if !self.flag(9) => return None,
+            JobTitle if rev == 0 && self.flag(7) && self.flag(8) => return None,
+            JobTitle => shift(JOBS, self.index, 6, rev),
+            Department => shift(DEPARTMENTS, self.index, 6, rev),
+            MobilePhone if rev == 0 && !self.flag(9) => return None,
             MobilePhone => {
-                let _ = write!(scratch, "+1 425 555 {:04}", self.seed % 10_000);
+                let n = (self.seed + 1237 * u64::from(rev)) % 10_000;
+                let _ = write!(scratch, "+1 425 555 {n:04}");
                 return std::str::from_utf8(scratch).ok();
             }
-            OfficeLocation if self.flag(10) && self.flag(11) => return None,
+            OfficeLocation if rev == 0 && self.flag(10) && self.flag(11) => return None,
             OfficeLocation => {
                 let _ = write!(
                     scratch,
                     "{}/{}",
-                    10 + self.seed % 30,
+                    10 + (self.seed + u64::from(rev)) % 30,
                     1000 + (self.seed >> 16) % 3000
                 );
                 return std::str::from_utf8(scratch).ok();
@@ -172,9 +196,9 @@ impl<'d> User<'d> {
         std::str::from_utf8(scratch).ok()
     }
 
-    /// `accountEnabled`: one user in 17 is disabled.
+    /// `accountEnabled`: one user in 17 is disabled; each update of it flips it.
     pub fn enabled(&self) -> bool {
-        self.index % 17 != 5
+        (self.index % 17 != 5) ^ (self.revs.of(AccountEnabled) % 2 == 1)
     }
 
     /// Writes `"name":value` for each property, comma-separated, into `out`.
@@ -294,6 +318,31 @@ mod tests {
         );
         assert_eq!(index_of_upn("adele.vance007@contoso.example", 10, D), None);
         assert_eq!(index_of_upn("nobody", 10, D), None);
+    }
+
+    #[test]
+    fn each_revision_changes_the_value() {
+        let mut scratch = Vec::new();
+        for i in [0u64, 5, 77, 123_456] {
+            for &p in &MUTABLE {
+                let mut before = Vec::new();
+                let mut revs = Revisions::default();
+                User::new(i, D).write_json(&[p], &mut before, &mut scratch);
+                for _ in 0..3 {
+                    revs.0[p.slot().unwrap()] += 1;
+                    let mut after = Vec::new();
+                    User::new(i, D)
+                        .revised(revs)
+                        .write_json(&[p], &mut after, &mut scratch);
+                    assert_ne!(before, after, "{p:?} of user {i}");
+                    before = after;
+                }
+            }
+            // The id and UPN never change, so lookups keep working.
+            let revised = User::new(i, D).revised(Revisions([1; MUTABLE.len()]));
+            let id = revised.text(Id, &mut scratch).unwrap().to_string();
+            assert_eq!(index_of_id(&id, i + 1, D), Some(i));
+        }
     }
 
     #[test]

@@ -1,0 +1,411 @@
+//! The changing tenant as callers see it: changes by user id (the handle's API and the
+//! admin endpoint share them), random churn, and which delta tokens are still honoured.
+//!
+//! Directory delta tokens live seven days by default
+//! (<https://devblogs.microsoft.com/microsoft365dev/duration-of-change-tracking-tokens-for-identity-and-education-resources>);
+//! an older one, or one issued before [`Tenant::expire_tokens`], is an unknown sync state,
+//! and one issued before [`Tenant::reset_sync`] gets the 410 of a synchronization reset
+//! (<https://learn.microsoft.com/graph/delta-query-overview>, "Synchronization reset").
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::changes::{Change, Changes, Refused};
+use super::delta_token::StateToken;
+use super::props::{MUTABLE, Prop};
+use super::users::{self, User};
+use crate::emulator::Shared;
+
+/// Default lifetime of delta tokens: seven days, as Graph's for directory objects.
+pub const DEFAULT_TOKEN_LIFETIME_SECS: i64 = 7 * 24 * 3600;
+
+/// What an update changes when the caller names no property: visible in a default table.
+const DEFAULT_UPDATE: [Prop; 2] = [Prop::DisplayName, Prop::JobTitle];
+
+/// The tenant's changes and its delta-token bookkeeping.
+pub struct Tenant {
+    pub changes: Changes,
+    /// Tokens older than this (seconds) are expired.
+    pub token_lifetime: i64,
+    next_serial: AtomicU64,
+    expired_below: AtomicU64,
+    reset_below: AtomicU64,
+    rng: Mutex<u64>,
+}
+
+/// Why a genuine token is no longer honoured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stale {
+    /// Past its lifetime or expired on purpose: Graph's `syncStateNotFound`.
+    Expired,
+    /// Issued before a synchronization reset: Graph's 410.
+    Reset,
+}
+
+/// Which users a change request applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pick {
+    /// This many live users, chosen at random.
+    Random(u64),
+    /// These users, by id.
+    Ids(Vec<String>),
+}
+
+impl Default for Pick {
+    fn default() -> Self {
+        Pick::Random(0)
+    }
+}
+
+/// A batch of changes (the admin endpoint's query, the handle's calls).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangeRequest {
+    pub create: u64,
+    pub update: Pick,
+    /// What `update` changes; empty means displayName and jobTitle.
+    pub props: Vec<Prop>,
+    pub delete: Pick,
+    pub delete_permanently: Pick,
+    pub restore: Vec<String>,
+    /// Random changes of every kind.
+    pub churn: u64,
+}
+
+/// The ids each kind of change applied to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantChanges {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub deleted: Vec<String>,
+    pub deleted_permanently: Vec<String>,
+    pub restored: Vec<String>,
+}
+
+impl TenantChanges {
+    fn push(&mut self, change: Change, id: String) {
+        match change {
+            Change::Created => self.created.push(id),
+            Change::Updated => self.updated.push(id),
+            Change::Deleted => self.deleted.push(id),
+            Change::DeletedPermanently => self.deleted_permanently.push(id),
+            Change::Restored => self.restored.push(id),
+        }
+    }
+}
+
+impl Tenant {
+    pub fn new(users: u64, token_lifetime: i64, seed: u64) -> Self {
+        Tenant {
+            changes: Changes::new(users),
+            token_lifetime,
+            next_serial: AtomicU64::new(0),
+            expired_below: AtomicU64::new(0),
+            reset_below: AtomicU64::new(0),
+            rng: Mutex::new(seed | 1),
+        }
+    }
+
+    /// The serial number of a new state token.
+    pub fn issue_serial(&self) -> u64 {
+        self.next_serial.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// Every delta and skip token issued so far becomes an unknown sync state.
+    pub fn expire_tokens(&self) {
+        let next = self.next_serial.load(Ordering::SeqCst);
+        self.expired_below.fetch_max(next, Ordering::SeqCst);
+    }
+
+    /// Every token issued so far gets a 410: the client must synchronize from the start.
+    pub fn reset_sync(&self) {
+        let next = self.next_serial.load(Ordering::SeqCst);
+        self.reset_below.fetch_max(next, Ordering::SeqCst);
+    }
+
+    /// Whether a genuine token is still honoured at `now` (the emulator's clock).
+    pub fn check(&self, token: &StateToken, now: i64) -> Result<(), Stale> {
+        if token.serial < self.reset_below.load(Ordering::SeqCst) {
+            return Err(Stale::Reset);
+        }
+        let too_old = now.saturating_sub(token.issued) > self.token_lifetime;
+        if too_old || token.serial < self.expired_below.load(Ordering::SeqCst) {
+            return Err(Stale::Expired);
+        }
+        Ok(())
+    }
+
+    /// Applies a batch in order: creations, updates, deletions, permanent deletions,
+    /// restores, churn. Stops at the first refusal; what was applied before it stays.
+    pub fn apply(&self, req: &ChangeRequest, domain: &str) -> Result<TenantChanges, String> {
+        let mut done = TenantChanges::default();
+        let id = |i: u64| user_id(i, domain);
+        let created = self.changes.create(req.create).map_err(|r| r.to_string())?;
+        for i in created {
+            done.push(Change::Created, id(i));
+        }
+        let props: &[Prop] = if req.props.is_empty() {
+            &DEFAULT_UPDATE
+        } else {
+            &req.props
+        };
+        for i in self.pick(&req.update, domain)? {
+            self.changes
+                .update(i, props)
+                .map_err(|r| refused(&id(i), &r))?;
+            done.push(Change::Updated, id(i));
+        }
+        for (pick, permanently, change) in [
+            (&req.delete, false, Change::Deleted),
+            (&req.delete_permanently, true, Change::DeletedPermanently),
+        ] {
+            for i in self.pick(pick, domain)? {
+                self.changes
+                    .delete(i, permanently)
+                    .map_err(|r| refused(&id(i), &r))?;
+                done.push(change, id(i));
+            }
+        }
+        for text in &req.restore {
+            let i = index_of(text, domain)?;
+            self.changes.restore(i).map_err(|r| refused(text, &r))?;
+            done.push(Change::Restored, id(i));
+        }
+        for _ in 0..req.churn {
+            if let Some((change, i)) = self.churn_one() {
+                done.push(change, id(i));
+            }
+        }
+        Ok(done)
+    }
+
+    /// One random change: a fifth creations, three fifths updates of one to three
+    /// properties, the rest deletions (one in four of them permanent).
+    fn churn_one(&self) -> Option<(Change, u64)> {
+        let roll = self.random() % 100;
+        if roll < 20 {
+            let i = self.changes.create(1).ok()?.start;
+            return Some((Change::Created, i));
+        }
+        let i = self.random_live(&HashSet::new())?;
+        if roll < 80 {
+            let mut props: Vec<Prop> = Vec::new();
+            for _ in 0..=self.random() % 3 {
+                let p = MUTABLE[(self.random() % MUTABLE.len() as u64) as usize];
+                if !props.contains(&p) {
+                    props.push(p);
+                }
+            }
+            self.changes.update(i, &props).ok()?;
+            Some((Change::Updated, i))
+        } else {
+            let permanently = roll >= 95;
+            self.changes.delete(i, permanently).ok()?;
+            Some((
+                if permanently {
+                    Change::DeletedPermanently
+                } else {
+                    Change::Deleted
+                },
+                i,
+            ))
+        }
+    }
+
+    fn pick(&self, pick: &Pick, domain: &str) -> Result<Vec<u64>, String> {
+        match pick {
+            Pick::Ids(ids) => ids.iter().map(|t| index_of(t, domain)).collect(),
+            Pick::Random(n) => {
+                let mut chosen = HashSet::new();
+                let mut out = Vec::new();
+                while (out.len() as u64) < *n {
+                    let Some(i) = self.random_live(&chosen) else {
+                        return Err(format!(
+                            "the tenant has fewer than {n} users left to choose from"
+                        ));
+                    };
+                    chosen.insert(i);
+                    out.push(i);
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// A live user not in `skip`, at random; `None` when none is found in a few tries.
+    fn random_live(&self, skip: &HashSet<u64>) -> Option<u64> {
+        let end = self.changes.view().end();
+        if end == 0 {
+            return None;
+        }
+        for _ in 0..1000 {
+            let i = self.random() % end;
+            if !skip.contains(&i) && self.changes.view().live(i).is_some() {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// xorshift64*: picks for an emulator, not for anything secret.
+    fn random(&self) -> u64 {
+        let mut s = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+        *s ^= *s >> 12;
+        *s ^= *s << 25;
+        *s ^= *s >> 27;
+        s.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+impl Tenant {
+    /// Applies `per_minute` random changes a minute, spread evenly, until the emulator's
+    /// runtime stops (`graphd emulator --churn N`).
+    pub async fn churn(shared: Arc<Shared>, per_minute: u64) {
+        let ticks = churn_ticks(per_minute);
+        let mut interval = tokio::time::interval(Duration::from_secs(60) / ticks as u32);
+        interval.tick().await;
+        let mut tick = 0u64;
+        loop {
+            interval.tick().await;
+            tick = tick % ticks + 1;
+            let req = ChangeRequest {
+                churn: churn_batch(per_minute, tick, ticks),
+                ..ChangeRequest::default()
+            };
+            let _ = shared.directory.apply(&req, &shared.domain);
+        }
+    }
+}
+
+/// Batches of churn a minute: one per change, at most 100 a second.
+fn churn_ticks(per_minute: u64) -> u64 {
+    per_minute.clamp(1, 6000)
+}
+
+/// The changes of batch `tick` (1..=ticks) of a minute: the minute adds up to `per_minute`.
+fn churn_batch(per_minute: u64, tick: u64, ticks: u64) -> u64 {
+    per_minute * tick / ticks - per_minute * (tick - 1) / ticks
+}
+
+/// The id of the user at `index`.
+pub fn user_id(index: u64, domain: &str) -> String {
+    let mut scratch = Vec::with_capacity(36);
+    User::new(index, domain)
+        .text(Prop::Id, &mut scratch)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The index behind a user id of this emulator (existing or not).
+pub fn index_of(id: &str, domain: &str) -> Result<u64, String> {
+    users::index_of_id(id.trim(), crate::emulator::MAX_USERS, domain)
+        .ok_or_else(|| format!("{:?} is not the id of a user of this emulator", id.trim()))
+}
+
+fn refused(id: &str, why: &Refused) -> String {
+    format!("user {id}: {why}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::graph::delta_token::Cursor;
+
+    const D: &str = "contoso.example";
+
+    #[test]
+    fn requests_apply_by_id_and_at_random() {
+        let t = Tenant::new(100, DEFAULT_TOKEN_LIFETIME_SECS, 42);
+        let victim = user_id(7, D);
+        let done = t
+            .apply(
+                &ChangeRequest {
+                    create: 2,
+                    update: Pick::Random(5),
+                    delete: Pick::Ids(vec![victim.clone()]),
+                    ..ChangeRequest::default()
+                },
+                D,
+            )
+            .unwrap();
+        assert_eq!(done.created, [user_id(100, D), user_id(101, D)]);
+        assert_eq!(done.updated.len(), 5);
+        assert_eq!(
+            done.updated.iter().collect::<HashSet<_>>().len(),
+            5,
+            "distinct users"
+        );
+        assert_eq!(done.deleted, std::slice::from_ref(&victim));
+        assert_eq!(t.changes.view().live_count(), 101);
+        let again = ChangeRequest {
+            delete: Pick::Ids(vec![victim.clone()]),
+            ..ChangeRequest::default()
+        };
+        assert!(t.apply(&again, D).unwrap_err().contains("already deleted"));
+        let restore = ChangeRequest {
+            restore: vec![victim.clone()],
+            ..ChangeRequest::default()
+        };
+        assert_eq!(t.apply(&restore, D).unwrap().restored, [victim]);
+        assert!(index_of("not-an-id", D).is_err());
+        let churned = t
+            .apply(
+                &ChangeRequest {
+                    churn: 50,
+                    ..ChangeRequest::default()
+                },
+                D,
+            )
+            .unwrap();
+        let n = churned.created.len()
+            + churned.updated.len()
+            + churned.deleted.len()
+            + churned.deleted_permanently.len();
+        assert_eq!(n, 50);
+        let tiny = Tenant::new(1, 60, 1);
+        let too_many = ChangeRequest {
+            update: Pick::Random(2),
+            ..ChangeRequest::default()
+        };
+        assert!(tiny.apply(&too_many, D).is_err());
+    }
+
+    #[test]
+    fn churn_batches_add_up_to_the_rate() {
+        for per_minute in [1u64, 7, 60, 999, 6000, 6001, 1_000_000] {
+            let ticks = churn_ticks(per_minute);
+            let batches: Vec<u64> = (1..=ticks)
+                .map(|t| churn_batch(per_minute, t, ticks))
+                .collect();
+            assert_eq!(batches.iter().sum::<u64>(), per_minute, "{per_minute}");
+            let (lo, hi) = (batches.iter().min().unwrap(), batches.iter().max().unwrap());
+            assert!(hi - lo <= 1, "{per_minute}: evenly spread");
+        }
+    }
+
+    #[test]
+    fn tokens_expire_with_age_and_on_request() {
+        let t = Tenant::new(1, 3600, 1);
+        let token = |serial, issued| StateToken {
+            serial,
+            issued,
+            since: 0,
+            until: 0,
+            cursor: Cursor::Done,
+            select: None,
+            ids: None,
+        };
+        let a = token(t.issue_serial(), 1000);
+        assert_eq!(t.check(&a, 1000 + 3600), Ok(()));
+        assert_eq!(t.check(&a, 1000 + 3601), Err(Stale::Expired));
+        t.expire_tokens();
+        assert_eq!(t.check(&a, 1000), Err(Stale::Expired));
+        let b = token(t.issue_serial(), 1000);
+        assert_eq!(t.check(&b, 1000), Ok(()));
+        t.reset_sync();
+        assert_eq!(t.check(&b, 1000), Err(Stale::Reset));
+        assert_eq!(t.check(&token(t.issue_serial(), 1000), 1000), Ok(()));
+    }
+}
