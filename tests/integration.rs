@@ -15,5 +15,6 @@ mod emulator;
 mod gen_cert;
 mod leaks;
 mod matrix;
+mod snapshots;
 mod token;
 mod users;
