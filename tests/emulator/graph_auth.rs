@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn users_emulator(users: u64) -> Emulator {
+fn users_emulator(users: u64) -> TestEmulator {
     start_with(EmulatorConfig {
         users,
         ..Default::default()

@@ -3,9 +3,7 @@
 //! each from the shipped emulator (its natural behaviour where it has one, its fault
 //! injection where it does not).
 
-use graphd::emulator::{
-    AppRegistration, Emulator, EmulatorConfig, FaultAction, FaultRule, RetryAfter,
-};
+use graphd::emulator::{AppRegistration, EmulatorConfig, FaultAction, FaultRule, RetryAfter};
 use openssl::x509::X509;
 
 use super::{Case, check, workdir};
@@ -162,7 +160,7 @@ fn server_cases() {
     assert_eq!(scenarios.len(), CASES);
     let mut failures = Vec::new();
     for s in &scenarios {
-        let emu: Emulator = start_with(EmulatorConfig {
+        let emu = start_with(EmulatorConfig {
             tenant: TENANT.into(),
             ..s.config.clone()
         });

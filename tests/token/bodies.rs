@@ -18,7 +18,7 @@ fn malformed(run: Run, words: &[&str]) {
     assert!(hint.contains("--authority-host"), "{hint}");
 }
 
-fn emulator_answering(action: FaultAction) -> graphd::emulator::Emulator {
+fn emulator_answering(action: FaultAction) -> crate::support::emulator::TestEmulator {
     start_with(EmulatorConfig {
         users: 0,
         faults: vec![FaultRule::token(action)],

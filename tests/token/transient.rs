@@ -8,7 +8,7 @@ use super::scripted::{Scripted, good_token};
 use super::{graphd_via, run, token};
 use crate::support::emulator::start_with;
 
-fn with_faults(faults: Vec<FaultRule>) -> graphd::emulator::Emulator {
+fn with_faults(faults: Vec<FaultRule>) -> crate::support::emulator::TestEmulator {
     start_with(EmulatorConfig {
         users: 0,
         faults,

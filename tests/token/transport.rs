@@ -8,7 +8,7 @@ use super::{graphd_via, run, token};
 use crate::support::Pair;
 use crate::support::emulator::{graphd_at, start, start_with};
 
-fn tls_emulator() -> graphd::emulator::Emulator {
+fn tls_emulator() -> crate::support::emulator::TestEmulator {
     start_with(EmulatorConfig {
         users: 0,
         tls: true,
