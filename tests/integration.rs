@@ -11,6 +11,7 @@ mod cert;
 mod demo;
 mod emulator;
 mod gen_cert;
+mod harness;
 mod leaks;
 mod matrix;
 mod token;

@@ -8,7 +8,6 @@ mod bodies;
 mod cache;
 mod refusals;
 mod request;
-mod scripted;
 mod transient;
 mod transport;
 

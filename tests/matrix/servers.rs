@@ -9,6 +9,7 @@ use openssl::x509::X509;
 use super::{Case, check, workdir};
 use crate::support::emulator::{graphd_at, shared_app, start_with};
 use crate::support::fixtures::fixtures;
+use crate::support::scripted::NobodyListening;
 use crate::support::{CLIENT_ID, TENANT};
 
 /// How many cases `cases()` builds (the size check must not start emulators).
@@ -169,13 +170,10 @@ fn server_cases() {
         if s.untrusted {
             cmd.env_remove("GRAPHD_CA_FILE");
         }
-        if s.refused {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            cmd.env("AZURE_AUTHORITY_HOST", format!("http://127.0.0.1:{port}"));
+        // Held until the case has run: nobody else may take the port meanwhile.
+        let nobody = s.refused.then(NobodyListening::new);
+        if let Some(nobody) = &nobody {
+            cmd.env("AZURE_AUTHORITY_HOST", nobody.origin());
         }
         failures.extend(check(dir.path(), cmd, &s.case));
     }

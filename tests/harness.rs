@@ -1,0 +1,3 @@
+//! The test helpers themselves: the scripted server counts and checks what it receives.
+
+mod scripted;
