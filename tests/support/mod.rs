@@ -1,5 +1,6 @@
-//! Shared test pieces: the `graphd` command with a scrubbed environment, and credential
-//! fixtures generated with the `openssl` command-line tool, as real users make them.
+//! Shared test pieces: the `graphd` command with a scrubbed environment, credential fixtures
+//! made with the `openssl` command-line tool from the recipes in tests/fixtures/README.md, the
+//! in-process emulator behind a guard, and a scripted raw-TCP server.
 
 #![allow(dead_code)]
 
@@ -63,7 +64,9 @@ pub struct Pair {
 }
 
 impl Pair {
-    /// `openssl req -x509 -newkey rsa:BITS` in `dir`, files named after `name`.
+    /// `openssl req -x509 -newkey rsa:BITS` in `dir`, files named after `name`: for a test
+    /// that needs a throwaway pair of its own. Prefer a fixture (`fixtures::fixtures()`),
+    /// whose recipe is documented.
     pub fn new(dir: &Path, name: &str, bits: u32, days: i32) -> Pair {
         let key = format!("{name}.key.pem");
         let cert = format!("{name}.crt.pem");
@@ -88,9 +91,17 @@ impl Pair {
         }
     }
 
-    /// One 2048-bit pair shared by every test in the process (key generation is slow).
+    /// The credential every emulator test uses: the fixtures' main key (`leaf.key`, 2048-bit
+    /// RSA), its self-signed `leaf.crt`, and both in `key-then-cert.pem`.
     pub fn shared() -> &'static Pair {
         static PAIR: OnceLock<Pair> = OnceLock::new();
-        PAIR.get_or_init(|| Pair::new(scratch().path(), "shared", 2048, 365))
+        PAIR.get_or_init(|| {
+            let fx = fixtures::fixtures();
+            Pair {
+                key: fx.path("leaf.key"),
+                cert: fx.path("leaf.crt"),
+                combined: fx.path("key-then-cert.pem"),
+            }
+        })
     }
 }
