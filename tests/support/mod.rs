@@ -15,15 +15,25 @@ use assert_cmd::Command;
 pub mod fixtures;
 pub mod ossl;
 pub mod outcome;
+pub mod permissions;
 pub mod scripted;
+pub mod terminal;
 
 pub const TENANT: &str = "11111111-2222-3333-4444-555555555555";
 pub const CLIENT_ID: &str = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
 
+/// The binary under test.
+pub const GRAPHD: &str = env!("CARGO_BIN_EXE_graphd");
+
 /// The `graphd` binary with an environment holding nothing of the caller's: no `AZURE_*`,
 /// `GRAPHD_*`, proxies or HOME, so a developer's own settings cannot leak into a test.
 pub fn graphd() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_graphd"));
+    scrubbed(GRAPHD)
+}
+
+/// `program` with the environment [`graphd`] gets.
+fn scrubbed(program: &str) -> Command {
+    let mut cmd = Command::new(program);
     cmd.env_clear();
     for keep in ["PATH", "LANG", "SYSTEMROOT", "OPENSSL_MODULES"] {
         if let Some(v) = std::env::var_os(keep) {
@@ -31,6 +41,25 @@ pub fn graphd() -> Command {
         }
     }
     cmd.env("HOME", scratch().path());
+    cmd
+}
+
+/// `graphd SUBCOMMAND --tenant TENANT --client-id CLIENT_ID`: the app every test signs for,
+/// given on the command line; the credential (`--cert FILE`) is the caller's to add.
+pub fn graphd_app(subcommand: &str) -> Command {
+    let mut cmd = graphd();
+    cmd.args([subcommand, "--tenant", TENANT, "--client-id", CLIENT_ID]);
+    cmd
+}
+
+/// `graphd` configured through the environment, as a CI job would be, for the shared app
+/// and credential with `authority` as its token service (no Graph endpoint).
+pub fn graphd_via(authority: &str) -> Command {
+    let mut cmd = graphd();
+    cmd.env("AZURE_AUTHORITY_HOST", authority)
+        .env("AZURE_TENANT_ID", TENANT)
+        .env("AZURE_CLIENT_ID", CLIENT_ID)
+        .env("AZURE_CLIENT_CERTIFICATE_PATH", &Pair::shared().combined);
     cmd
 }
 

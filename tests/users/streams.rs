@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::Stdio;
 
 use super::*;
+use crate::support::terminal;
 
 #[test]
 fn a_reader_that_leaves_early_is_not_an_error() {
@@ -62,19 +63,12 @@ fn no_progress_when_stderr_is_not_a_terminal() {
     assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
 }
 
-/// Runs `graphd ARGS` under `script`, so stdout and stderr are a terminal; returns what the
+/// Runs `graphd ARGS` on a terminal, so stdout and stderr are a terminal; returns what the
 /// terminal showed.
 fn on_a_terminal(emu: &Emulator, args: &str) -> String {
-    let cmd = graphd_at(emu);
-    let line = format!("'{}' {args}", cmd.get_program().to_str().unwrap());
-    let mut script = std::process::Command::new("script");
-    script.args(["-qec", &line, "/dev/null"]).env_clear();
-    for (k, v) in cmd.get_envs() {
-        if let Some(v) = v {
-            script.env(k, v);
-        }
-    }
-    let out = script
+    let mut cmd = graphd_at(emu);
+    cmd.args(args.split_whitespace());
+    let out = terminal::on_a_terminal(&cmd)
         .stdin(Stdio::null())
         .output()
         .expect("script (util-linux) runs");
