@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::support::fixtures::{PASSWORD, fixtures};
 use crate::support::outcome::{Outcome, run};
 use crate::support::permissions::{graphd_bound_by_permissions, is_root};
-use crate::support::{CLIENT_ID, TENANT, graphd};
+use crate::support::{graphd, graphd_app};
 
 /// A file in a fresh temp dir, with these bytes.
 fn file_with(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -21,16 +21,7 @@ fn refused_path(path: &Path, blamed: &Path, problem: &str) -> Outcome {
     let out = run(graphd().args(["cert", "--cert"]).arg(path));
     out.refused(3, Some(blamed), problem);
     out.stdout_empty_or_report();
-    let signed = run(graphd()
-        .args([
-            "assertion",
-            "--tenant",
-            TENANT,
-            "--client-id",
-            CLIENT_ID,
-            "--cert",
-        ])
-        .arg(path));
+    let signed = run(graphd_app("assertion").arg("--cert").arg(path));
     signed.refused(3, Some(blamed), problem);
     assert_eq!(signed.stdout, "");
     out
