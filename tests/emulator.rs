@@ -50,6 +50,12 @@ pub fn fixture() -> &'static Fixture {
     })
 }
 
+/// A second RSA key, registered nowhere: the `other.key` fixture.
+pub fn other_key() -> PKey<Private> {
+    PKey::private_key_from_pem(&crate::support::fixtures::fixtures().read("other.key"))
+        .expect("other.key parses")
+}
+
 pub fn sha1(cert: &X509) -> Vec<u8> {
     hash(MessageDigest::sha1(), &cert.to_der().expect("der"))
         .expect("sha1")

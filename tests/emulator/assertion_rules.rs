@@ -4,7 +4,6 @@
 use graphd::emulator::{EmulatorConfig, NBF_SKEW_SECS};
 use graphd::jws::Alg;
 use openssl::pkey::PKey;
-use openssl::rsa::Rsa;
 use serde_json::json;
 
 use super::*;
@@ -76,7 +75,7 @@ async fn malformed_assertions() {
 #[tokio::test]
 async fn signature_and_key_rules() {
     let emu = start();
-    let other_key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+    let other_key = other_key();
     let forged = Jwt::valid(&emu).sign_with(&other_key);
     let a = post_assertion(&emu, &forged).await;
     assert_refused(&a, 401, 700_027, "invalid_client", "signed by another key");

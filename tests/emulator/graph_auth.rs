@@ -68,7 +68,7 @@ async fn bearer_failures() {
 
     let t = token(&emu).await;
     let mut parts: Vec<String> = t.split('.').map(str::to_string).collect();
-    let other = openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
+    let other = other_key();
     let sig = graphd::jws::sign(
         graphd::jws::Alg::RS256,
         &other,
