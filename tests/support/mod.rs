@@ -1,23 +1,29 @@
-//! Shared test pieces: the `graphd` command with a scrubbed environment, credential fixtures
-//! made with the `openssl` command-line tool from the recipes in tests/fixtures/README.md, the
-//! in-process emulator behind a guard, and a scripted raw-TCP server.
+//! Shared test pieces. Here: the `graphd` command with a scrubbed environment and the
+//! builders on top of it (`graphd_app`, `graphd_via`), the test app's ids, the shared
+//! credential. Beside it:
+//! - `fixtures`: credential files made by the commands tests/fixtures/README.md shows;
+//! - `emulator`: the shipped emulator in-process behind a guard that fails the test if a
+//!   handler panicked, and `graphd_at` / `TestEmulator::graphd` pointed at it;
+//! - `scripted`: one scripted raw-TCP HTTP server, for answers no faithful service gives;
+//! - `outcome`: a run's exit code, error line and hint, checked as the contract says;
+//! - `ossl`: what the `openssl` CLI says about a file, the independent reference;
+//! - `permissions`: permission bits that bind as root too; `terminal`: a real pty.
 
 #![allow(dead_code)]
 
 pub mod emulator;
-
-use std::path::{Path, PathBuf};
-use std::process::Command as StdCommand;
-use std::sync::OnceLock;
-
-use assert_cmd::Command;
-
 pub mod fixtures;
 pub mod ossl;
 pub mod outcome;
 pub mod permissions;
 pub mod scripted;
 pub mod terminal;
+
+use std::path::{Path, PathBuf};
+use std::process::Command as StdCommand;
+use std::sync::OnceLock;
+
+use assert_cmd::Command;
 
 pub const TENANT: &str = "11111111-2222-3333-4444-555555555555";
 pub const CLIENT_ID: &str = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
