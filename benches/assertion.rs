@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use graphd::assertion::{AssertionParams, build};
+use graphd::assertion::{AssertionParams, HeaderChoice, build};
 use graphd::credential::{self, Credential, CredentialSource, Material};
 use graphd::jws::Alg;
 use graphd::password::PasswordSource;
@@ -59,19 +59,20 @@ fn signing(c: &mut Criterion) {
     let material = Material {
         keys: vec![key],
         certs: vec![cert],
-        key_path: None,
+        ..Default::default()
     };
     let credential = Credential::from_material(material, &source).expect("a valid credential");
     for alg in [Alg::PS256, Alg::RS256] {
+        let header = HeaderChoice::choose(Some(alg), credential.thumbprints()).expect("header");
         let params = AssertionParams {
             audience: AUDIENCE,
             client_id: CLIENT_ID,
-            alg,
-            send_x5c: false,
+            header: &header,
+            x5c: None,
         };
         c.bench_function(
             &format!("assertion build+sign RSA-2048 {}", alg.as_str()),
-            |b| b.iter(|| black_box(build(black_box(&credential), &params).expect("signs"))),
+            |b| b.iter(|| black_box(build(black_box(credential.key()), &params).expect("signs"))),
         );
     }
 }

@@ -6,9 +6,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use graphd::cli::OutputFormat;
 use graphd::graph::Page;
 use graphd::output::ItemWriter;
+use graphd::output::OutputFormat;
 use serde_json::json;
 
 /// A page shaped like Graph's `GET /v1.0/users` with the default properties.

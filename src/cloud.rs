@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use url::Url;
 
-/// The national clouds (facts §5). Each sets the authority host and Graph endpoint together.
+/// The national clouds (docs/protocol.md#national-clouds). Each sets the authority host and Graph endpoint together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Cloud {
     #[default]
@@ -106,14 +106,23 @@ pub fn parse_endpoint(text: &str) -> Result<Url, String> {
     Ok(url)
 }
 
-/// `scheme://user:pass@host/...` as `scheme://***@host/...`.
+/// `scheme://user:pass@host/path?query` as `scheme://***@host/path?...`: the parts of a URL
+/// that can carry a secret (a password, a signature in the query) are never shown.
 fn without_userinfo(text: &str) -> String {
     let (scheme, rest) = text.split_once("://").unwrap_or(("", text));
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) if scheme.is_empty() => format!("***@{}", &rest[at + 1..]),
-        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
-        None => text.to_string(),
+    let (rest, hidden) = match rest.find(['?', '#']) {
+        Some(i) => (&rest[..i], "?..."),
+        None => (rest, ""),
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let shown = match rest[..authority_end].rfind('@') {
+        Some(at) => format!("***@{}", &rest[at + 1..]),
+        None => rest.to_string(),
+    };
+    if scheme.is_empty() {
+        format!("{shown}{hidden}")
+    } else {
+        format!("{scheme}://{shown}{hidden}")
     }
 }
 
@@ -140,20 +149,24 @@ pub fn is_guid(s: &str) -> bool {
 /// Checks a tenant: a GUID or a verified domain; never `common`, `organizations`, `consumers`.
 pub fn check_tenant(s: &str) -> Result<String, String> {
     let t = s.trim();
-    if ["common", "organizations", "consumers"]
+    if let Some(alias) = ["common", "organizations", "consumers"]
         .iter()
-        .any(|n| t.eq_ignore_ascii_case(n))
+        .find(|n| t.eq_ignore_ascii_case(n))
     {
         return Err(format!(
-            "tenant {t:?} names many tenants; app-only tokens need one: use the directory (tenant) ID or a verified domain"
+            "tenant {alias:?} names many tenants; app-only tokens need one: use the directory (tenant) ID or a verified domain"
         ));
     }
     if is_guid(t) || is_domain(t) {
         return Ok(t.to_ascii_lowercase());
     }
-    Err(format!(
-        "tenant {t:?} is neither a GUID nor a domain name (such as contoso.onmicrosoft.com)"
-    ))
+    if t.starts_with("Enter_the_") {
+        return Err(format!(
+            "{t:?} is the quickstart's placeholder: put the directory (tenant) ID or a verified domain there"
+        ));
+    }
+    // The value is not repeated: whatever was typed in the wrong place may be a secret.
+    Err("the tenant is neither a GUID nor a domain name (such as contoso.onmicrosoft.com)".into())
 }
 
 /// Checks a client id: the application (client) ID GUID from the app registration.
@@ -162,9 +175,8 @@ pub fn check_client_id(s: &str) -> Result<String, String> {
     if is_guid(t) {
         Ok(t.to_ascii_lowercase())
     } else {
-        Err(format!(
-            "client id {t:?} is not a GUID; use the Application (client) ID shown on the app registration's Overview page"
-        ))
+        // The value is not repeated: whatever was typed in the wrong place may be a secret.
+        Err("the client id is not a GUID; use the Application (client) ID shown on the app registration's Overview page".into())
     }
 }
 

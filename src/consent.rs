@@ -1,5 +1,5 @@
 //! The admin consent URL: where an administrator grants the app the application permissions
-//! configured on its registration (facts §6). Used by `graphd consent-url` and by the hint
+//! configured on its registration (docs/protocol.md#admin-consent). Used by `graphd consent-url` and by the hint
 //! for a Graph 403.
 //!
 //! v2 (default): `{authority}/{tenant}/v2.0/adminconsent?client_id=..&scope={graph}/.default`;
@@ -9,10 +9,10 @@
 
 use url::Url;
 
-use crate::config::AppSettings;
+use crate::settings::App;
 
 /// The admin consent URL for `app` in its cloud, percent-encoded by `url`'s query builder.
-pub fn url(app: &AppSettings, v1: bool, redirect_uri: Option<&Url>) -> Url {
+pub fn url(app: &App, v1: bool, redirect_uri: Option<&Url>) -> Url {
     let mut url = app.authority.clone();
     {
         let mut path = url
@@ -45,8 +45,8 @@ mod tests {
     const TENANT: &str = "11111111-2222-3333-4444-555555555555";
     const CLIENT: &str = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
 
-    fn app(cloud: Cloud, authority: &str) -> AppSettings {
-        AppSettings {
+    fn app(cloud: Cloud, authority: &str) -> App {
+        App {
             tenant: TENANT.into(),
             client_id: CLIENT.into(),
             cloud,

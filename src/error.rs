@@ -8,15 +8,21 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
+mod config;
 mod credential;
+mod file;
 mod graph;
 mod refusal;
+mod usage;
 
+pub use config::{CaFileProblem, ConfigFileProblem, ConfigProblem, NewPasswordProblem};
 pub use credential::{CredentialProblem, Encrypted};
+pub use file::FileProblem;
 pub use graph::{GraphFailure, GraphHintContext};
 pub use refusal::{CertFile, EntraError, RefusalContext, TokenRefusal, printable};
+pub use usage::{Setting, UsageProblem};
 
-/// Exit codes, stable and documented in README.md and ../shared/spec/cli.md.
+/// Exit codes, stable and documented in README.md's exit-code table.
 pub mod exit {
     pub const OK: u8 = 0;
     pub const UNEXPECTED: u8 = 1;
@@ -32,15 +38,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug)]
 pub enum Error {
     /// Bad command-line use: a missing setting, conflicting options (exit 2).
-    Usage {
-        message: String,
-        hint: Option<String>,
-    },
+    Usage(UsageProblem),
     /// A configuration problem outside argv: the `--config` file, an environment value (exit 3).
-    Config {
-        message: String,
-        hint: Option<String>,
-    },
+    Config(ConfigProblem),
     /// A certificate, key, PFX or password file that cannot be used (exit 3).
     Credential {
         path: Option<PathBuf>,
@@ -84,20 +84,6 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn usage(message: impl Into<String>, hint: impl Into<Option<String>>) -> Self {
-        Error::Usage {
-            message: message.into(),
-            hint: hint.into(),
-        }
-    }
-
-    pub fn config(message: impl Into<String>, hint: impl Into<Option<String>>) -> Self {
-        Error::Config {
-            message: message.into(),
-            hint: hint.into(),
-        }
-    }
-
     pub fn credential(path: Option<&Path>, problem: CredentialProblem) -> Self {
         Error::Credential {
             path: path.map(Path::to_path_buf),
@@ -107,8 +93,8 @@ impl Error {
 
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage { .. } => exit::USAGE,
-            Error::Config { .. }
+            Error::Usage(_) => exit::USAGE,
+            Error::Config(_)
             | Error::Credential { .. }
             | Error::File { .. }
             | Error::Exists { .. } => exit::CREDENTIAL,
@@ -122,9 +108,9 @@ impl Error {
     /// What the user should try next, printed as `hint: ...` under the error.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::Usage { hint, .. } | Error::Config { hint, .. } | Error::File { hint, .. } => {
-                hint.clone()
-            }
+            Error::Usage(p) => p.hint(),
+            Error::Config(p) => p.hint(),
+            Error::File { hint, .. } => hint.clone(),
             Error::Credential { problem, .. } => problem.hint(),
             Error::Exists { .. } => {
                 Some("nothing was changed; pass --force to replace it, or choose another --out".into())
@@ -154,7 +140,8 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Usage { message, .. } | Error::Config { message, .. } => f.write_str(message),
+            Error::Usage(p) => write!(f, "{p}"),
+            Error::Config(p) => write!(f, "{p}"),
             Error::Credential {
                 path: Some(path),
                 problem,
@@ -274,34 +261,6 @@ impl Error {
             hint: Some("move it away, or pass another --out; nothing was changed".into()),
         }
     }
-
-    /// `--pfx` or `--encrypt-key` (named by `flags`) without any password source.
-    pub fn new_password_required(flags: &str) -> Self {
-        Error::config(
-            format!("{flags}: a password is needed and none was given"),
-            Some(
-                "pass --password-file FILE or --password-stdin, or set AZURE_CLIENT_CERTIFICATE_PASSWORD \
-                 (on a terminal graphd asks for it)"
-                    .to_string(),
-            ),
-        )
-    }
-
-    /// An empty password for a file graphd is about to encrypt.
-    pub fn empty_new_password() -> Self {
-        Error::config(
-            "the new password is empty",
-            Some("an encrypted key or PFX needs a non-empty password".to_string()),
-        )
-    }
-
-    /// The confirmation typed at the prompt differs from the first entry.
-    pub fn passwords_differ() -> Self {
-        Error::config(
-            "the two passwords typed do not match",
-            Some("run the command again and type the same password twice".to_string()),
-        )
-    }
 }
 
 /// An io::Error's reason without the "(os error N)" noise.
@@ -359,9 +318,12 @@ mod tests {
 
     #[test]
     fn exit_codes_follow_the_contract() {
-        assert_eq!(Error::usage("x", None).exit_code(), 2);
         assert_eq!(
-            Error::credential(None, CredentialProblem::Empty).exit_code(),
+            Error::Usage(UsageProblem::Missing(Setting::Tenant)).exit_code(),
+            2
+        );
+        assert_eq!(
+            Error::credential(None, CredentialProblem::File(FileProblem::Empty)).exit_code(),
             3
         );
         let n = Error::Network {

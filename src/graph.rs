@@ -1,4 +1,4 @@
-//! Microsoft Graph GETs with paging (facts §7): the bearer token goes only to the configured
+//! Microsoft Graph GETs with paging (docs/protocol.md#paging): the bearer token goes only to the configured
 //! Graph origin, `@odata.nextLink` is followed verbatim after an origin check, throttling is
 //! retried on the same page (never restarting the listing), and an expired token mid-listing
 //! is replaced once.
@@ -12,10 +12,10 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use url::Url;
 
-use crate::error::{Error, GraphFailure, GraphHintContext, Result};
-use crate::http::{self, Http};
-use crate::signer::Signer;
-use crate::token::{Token, TokenSource};
+use crate::client::Client;
+use crate::error::{Error, GraphFailure, GraphHintContext, Result, UsageProblem};
+use crate::http;
+use crate::token::Token;
 
 /// The largest page body graphd accepts (999 users with many `$select`ed properties is ~2 MiB).
 pub const MAX_PAGE_BYTES: usize = 64 * 1024 * 1024;
@@ -35,25 +35,19 @@ pub struct Page<'a> {
 
 /// A Graph client for one command.
 pub struct Graph<'a> {
-    http: &'a Http,
+    client: &'a Client,
     base: Url,
-    tokens: &'a TokenSource<'a>,
     token: Option<Token>,
 }
 
 impl<'a> Graph<'a> {
-    pub fn new(http: &'a Http, base: &Url, tokens: &'a TokenSource<'a>) -> Self {
+    /// Graph at the client's configured endpoint, with the client's tokens.
+    pub fn new(client: &'a Client) -> Self {
         Graph {
-            http,
-            base: base.clone(),
-            tokens,
+            client,
+            base: client.net.graph.clone(),
             token: None,
         }
-    }
-
-    /// The signer behind the token source (for hints).
-    fn signer(&self) -> &Signer {
-        self.tokens.signer
     }
 
     /// A path (`/v1.0/users`, `v1.0/users`, `users`) or a URL, as a URL on the Graph origin.
@@ -61,8 +55,7 @@ impl<'a> Graph<'a> {
         let text = path_or_url.trim();
         let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
         let url = if lower.starts_with("https://") || lower.starts_with("http://") {
-            Url::parse(text)
-                .map_err(|e| Error::usage(format!("{text:?} is not a URL: {e}"), None))?
+            Url::parse(text).map_err(|e| not_a_path(text, e))?
         } else {
             let path = text.trim_start_matches('/');
             let path = if path.starts_with("v1.0/")
@@ -75,7 +68,7 @@ impl<'a> Graph<'a> {
                 format!("v1.0/{path}")
             };
             Url::parse(&format!("{}/{path}", crate::cloud::base_str(&self.base)))
-                .map_err(|e| Error::usage(format!("{text:?} is not a Graph path: {e}"), None))?
+                .map_err(|e| not_a_path(text, e))?
         };
         self.check_origin(&url)?;
         Ok(url)
@@ -95,7 +88,7 @@ impl<'a> Graph<'a> {
 
     async fn bearer(&mut self, fresh: bool) -> Result<String> {
         if fresh || self.token.is_none() {
-            self.token = Some(self.tokens.get(fresh).await?);
+            self.token = Some(self.client.token(fresh).await?);
         }
         Ok(self
             .token
@@ -111,6 +104,7 @@ impl<'a> Graph<'a> {
         loop {
             let bearer = zeroize::Zeroizing::new(self.bearer(refreshed).await?);
             let resp = self
+                .client
                 .http
                 .send(url, |client| {
                     let mut req = client
@@ -193,7 +187,7 @@ impl<'a> Graph<'a> {
     }
 
     fn hint_for(&self, status: u16, code: Option<&str>, url: &Url) -> Option<String> {
-        let consent_url = crate::consent::url(&self.signer().app, false, None);
+        let consent_url = crate::consent::url(self.client.identity.app(), false, None);
         GraphFailure::hint_for(
             status,
             code,
@@ -262,6 +256,13 @@ impl<'a> Graph<'a> {
     }
 }
 
+fn not_a_path(given: &str, e: url::ParseError) -> Error {
+    Error::Usage(UsageProblem::NotAGraphPathOrUrl {
+        given: given.to_string(),
+        why: e.to_string(),
+    })
+}
+
 /// Notices a chain of nextLinks that loops, in constant memory (Brent's cycle detection): a
 /// remembered link jumps ahead to the current one at every power of two steps, so a loop of
 /// any length is noticed within a few laps, and listing a million pages keeps one URL.
@@ -302,7 +303,7 @@ pub fn same_origin(a: &Url, b: &Url) -> bool {
         && a.port_or_known_default() == b.port_or_known_default()
 }
 
-/// `code`, `message` and `innerError.request-id` of a Graph error body (facts §7.4).
+/// `code`, `message` and `innerError.request-id` of a Graph error body (docs/protocol.md#graph-errors).
 fn parse_error(body: &[u8]) -> (Option<String>, Option<String>, Option<String>) {
     #[derive(Deserialize)]
     struct Body {

@@ -4,18 +4,21 @@
 //! through `jsonwebtoken`: that crate needs aws-lc-rs (a second RSA stack) or the pure-Rust
 //! `rsa` crate for its crypto, and its `EncodingKey` would hold a copy of the private key
 //! that is not zeroized. The emulator verifies with the same functions.
+//!
+//! [`encode`] signs through [`SigningKey`], so a key that never leaves hardware (a PKCS#11
+//! token) signs the same JWS as an OpenSSL key in memory.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use openssl::error::ErrorStack;
 use openssl::hash::MessageDigest;
-use openssl::pkey::{HasPublic, PKeyRef, Private};
+use openssl::pkey::{HasPublic, PKey, PKeyRef, Private};
 use openssl::rsa::Padding;
 use openssl::sign::{RsaPssSaltlen, Signer, Verifier};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-/// The two signature algorithms Entra ID accepts for certificate assertions (facts §1).
+/// The two signature algorithms Entra ID accepts for certificate assertions (docs/protocol.md#assertion-header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Alg {
     /// RSASSA-PSS, SHA-256, MGF1-SHA-256, salt 32 bytes; header `x5t#S256`.
@@ -48,6 +51,36 @@ pub fn b64url(data: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(data)
 }
 
+/// A private key that can sign a JWS: an OpenSSL key in memory, or a key held elsewhere.
+pub trait SigningKey {
+    /// The RSA signature of `input` (the `header.payload` text) with `alg`.
+    fn sign_jws(&self, alg: Alg, input: &[u8]) -> crate::error::Result<Vec<u8>>;
+
+    /// The signature's length in bytes (the modulus size), to size the token once.
+    fn signature_len(&self) -> usize;
+}
+
+impl SigningKey for PKeyRef<Private> {
+    fn sign_jws(&self, alg: Alg, input: &[u8]) -> crate::error::Result<Vec<u8>> {
+        sign(alg, self, input)
+            .map_err(|e| crate::error::Error::Internal(format!("signing with OpenSSL failed: {e}")))
+    }
+
+    fn signature_len(&self) -> usize {
+        self.size()
+    }
+}
+
+impl SigningKey for PKey<Private> {
+    fn sign_jws(&self, alg: Alg, input: &[u8]) -> crate::error::Result<Vec<u8>> {
+        (**self).sign_jws(alg, input)
+    }
+
+    fn signature_len(&self) -> usize {
+        self.size()
+    }
+}
+
 /// Signs `input` (the `header.payload` text).
 pub fn sign(alg: Alg, key: &PKeyRef<Private>, input: &[u8]) -> Result<Vec<u8>, ErrorStack> {
     let mut signer = Signer::new(MessageDigest::sha256(), key)?;
@@ -76,16 +109,16 @@ pub fn verify<T: HasPublic>(alg: Alg, key: &PKeyRef<T>, input: &[u8], signature:
 /// `base64url(header) . base64url(claims) . base64url(signature)`.
 pub fn encode(
     alg: Alg,
-    key: &PKeyRef<Private>,
+    key: &(impl SigningKey + ?Sized),
     header: &impl Serialize,
     claims: &impl Serialize,
-) -> Result<Zeroizing<String>, ErrorStack> {
+) -> crate::error::Result<Zeroizing<String>> {
     // Serializing plain structs of strings and numbers cannot fail.
     let header = serde_json::to_vec(header).unwrap_or_default();
     let claims = serde_json::to_vec(claims).unwrap_or_default();
     // Room for all three segments up front, so the string never reallocates and leaves an
     // unwiped copy of the finished token behind (a 4096-bit signature is 683 characters).
-    let signature_len = key.size();
+    let signature_len = key.signature_len();
     let mut out = Zeroizing::new(String::with_capacity(
         (header.len() + claims.len() + signature_len) * 4 / 3 + 8,
     ));
@@ -93,7 +126,7 @@ pub fn encode(
     out.push('.');
     URL_SAFE_NO_PAD.encode_string(&claims, &mut out);
     // The signature completes a bearer credential: its buffer is wiped too.
-    let signature = Zeroizing::new(sign(alg, key, out.as_bytes())?);
+    let signature = Zeroizing::new(key.sign_jws(alg, out.as_bytes())?);
     out.push('.');
     URL_SAFE_NO_PAD.encode_string(&*signature, &mut out);
     debug_assert!(out.len() <= out.capacity());

@@ -5,24 +5,26 @@
 //! suite and users' own Rust code can start the [`emulator`] in-process.
 
 pub mod assertion;
-pub mod cache;
 pub mod cli;
+pub mod client;
 pub mod clock;
 pub mod cloud;
 pub mod commands;
-pub mod config;
 pub mod consent;
 pub mod credential;
 pub mod emulator;
 pub mod error;
+pub mod fileio;
 pub mod gen_cert;
 pub mod graph;
 pub mod http;
+pub mod identity;
 pub mod jws;
 pub mod messages;
 pub mod output;
 pub mod password;
+pub mod query;
 pub mod secret;
-pub mod signer;
+pub mod settings;
 pub mod token;
-pub mod usage;
+pub mod token_cache;

@@ -9,7 +9,13 @@ use graphd::error::Error;
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => return ExitCode::from(graphd::usage::report(&e)),
+        Err(e) => {
+            let argv: Vec<String> = std::env::args_os()
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            return ExitCode::from(graphd::cli::render::report(&e, &argv));
+        }
     };
     graphd::messages::init(cli.verbose);
     match graphd::commands::run(cli) {

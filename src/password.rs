@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::credential::read_limited;
-use crate::error::{CredentialProblem, Encrypted, Error, Result};
+use crate::error::{
+    ConfigProblem, CredentialProblem, Encrypted, Error, FileProblem, NewPasswordProblem, Result,
+};
+use crate::fileio;
 use crate::secret::Password;
 
 /// The environment variable the Azure SDKs read the certificate password from.
@@ -90,12 +92,16 @@ impl PasswordSource {
             let first = prompt(&format!("New password for {target}: "))?;
             let again = prompt(&format!("Repeat the password for {target}: "))?;
             if first.expose_secret() != again.expose_secret() {
-                return Err(Error::passwords_differ());
+                return Err(Error::Config(ConfigProblem::NewPassword(
+                    NewPasswordProblem::Differ,
+                )));
             }
             Ok(first)
         })?;
         if value.as_ref().is_some_and(|p| p.expose_secret().is_empty()) {
-            return Err(Error::empty_new_password());
+            return Err(Error::Config(ConfigProblem::NewPassword(
+                NewPasswordProblem::Empty,
+            )));
         }
         Ok(value)
     }
@@ -107,21 +113,17 @@ impl PasswordSource {
         }
         let value = match &self.origin {
             Origin::Nothing => return Ok(None),
-            Origin::File(file) => match read_limited(file, MAX_PASSWORD_FILE) {
+            Origin::File(file) => match fileio::read_bounded(file, MAX_PASSWORD_FILE) {
                 Ok(bytes) => Some(to_password(&bytes, Some(file))?),
                 // `: > pw.txt` is how one writes down an empty password.
-                Err(Error::Credential {
-                    problem: CredentialProblem::Empty,
-                    ..
-                }) => Some(Password::new(String::new())),
+                Err(FileProblem::Empty) => Some(Password::new(String::new())),
                 // Said as a password-file problem, so the hint names --password-file.
-                Err(Error::Credential { problem, .. }) => {
+                Err(problem) => {
                     return Err(Error::credential(
                         Some(file),
-                        CredentialProblem::PasswordFile(Box::new(problem)),
+                        CredentialProblem::PasswordFile(problem),
                     ));
                 }
-                Err(other) => return Err(other),
             },
             Origin::Stdin => {
                 // Full capacity up front: growing would leave unwiped copies of the password.
@@ -130,7 +132,10 @@ impl PasswordSource {
                     .take(MAX_PASSWORD_FILE)
                     .read_to_end(&mut bytes)
                     .map_err(|e| {
-                        Error::config(format!("cannot read the password from stdin: {e}"), None)
+                        Error::Config(ConfigProblem::PasswordInput {
+                            from: "stdin",
+                            reason: crate::error::io_reason(&e),
+                        })
                     })?;
                 Some(to_password(&bytes, None)?)
             }
@@ -149,10 +154,10 @@ impl PasswordSource {
 /// Asks on the terminal without echo.
 fn prompt(text: &str) -> Result<Password> {
     let typed = prompt_on_tty(text).map_err(|e| {
-        Error::config(
-            format!("cannot read the password from the terminal: {e}"),
-            None,
-        )
+        Error::Config(ConfigProblem::PasswordInput {
+            from: "the terminal",
+            reason: crate::error::io_reason(&e),
+        })
     })?;
     to_password(&typed, None)
 }
@@ -241,7 +246,7 @@ mod tests {
                 assert_eq!(path.as_deref(), Some(missing.as_path()));
                 assert_eq!(
                     problem,
-                    &CredentialProblem::PasswordFile(Box::new(CredentialProblem::NotFound))
+                    &CredentialProblem::PasswordFile(FileProblem::NotFound)
                 );
             }
             other => panic!("{other:?}"),

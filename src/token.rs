@@ -1,6 +1,6 @@
-//! The client-credentials token request with a certificate assertion (facts §3).
+//! The client-credentials token request with a certificate assertion (docs/protocol.md#token-request).
 //!
-//! Form fields exactly as Microsoft documents them (facts §3.2); a fresh assertion for every
+//! Form fields exactly as Microsoft documents them (docs/protocol.md#token-request); a fresh assertion for every
 //! attempt; the response body is read into zeroizing memory with a 1 MiB cap and deserialized
 //! straight into `AccessToken`. Entra's errors become `TokenRefusal`, whose hint names what to
 //! fix. Nothing here logs a body: success bodies hold the token.
@@ -12,8 +12,8 @@ use zeroize::Zeroizing;
 use crate::clock;
 use crate::error::{EntraError, Error, RefusalContext, Result, TokenRefusal};
 use crate::http::{self, Http};
+use crate::identity::Identity;
 use crate::secret::AccessToken;
-use crate::signer::Signer;
 
 /// The cap on token response bodies (issue 4): a token response is a few KiB.
 pub const MAX_TOKEN_RESPONSE: usize = 1024 * 1024;
@@ -39,7 +39,7 @@ struct Success {
     ext_expires_in: Option<Seconds>,
 }
 
-/// `expires_in` as a number or a numeric string (MSAL-GO tolerates both, facts §3.3).
+/// `expires_in` as a number or a numeric string (MSAL-GO tolerates both, docs/protocol.md#token-response).
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Seconds {
@@ -56,30 +56,24 @@ impl Seconds {
     }
 }
 
-/// Requests an app-only token for `scope` from the signer's tenant.
-pub async fn request(http: &Http, signer: &Signer, scope: &str) -> Result<Token> {
-    let endpoint = signer.app.token_endpoint();
+/// Requests an app-only token for `scope` for `identity`.
+pub async fn request(http: &Http, identity: &Identity, scope: &str) -> Result<Token> {
+    let app = identity.app();
+    let endpoint = app.token_endpoint();
     let url =
         Url::parse(&endpoint).map_err(|e| Error::Internal(format!("token endpoint URL: {e}")))?;
+    let proof = identity.proof_for_request(http).await?;
     let answer = http
         .fetch(
             &url,
             |client| {
-                let assertion = signer.assertion()?;
-                let body = Zeroizing::new(
-                    url::form_urlencoded::Serializer::new(String::new())
-                        .append_pair("client_id", &signer.app.client_id)
-                        .append_pair("scope", scope)
-                        .append_pair("client_assertion_type", ASSERTION_TYPE)
-                        .append_pair("client_assertion", assertion.expose_secret())
-                        .append_pair("grant_type", "client_credentials")
-                        .finish(),
-                );
+                let assertion = proof.assertion()?;
+                let body = form_body(&app.client_id, scope, assertion.expose_secret());
                 Ok(client
                     .post(url.clone())
                     .header("content-type", "application/x-www-form-urlencoded")
                     .header("accept", "application/json")
-                    .body(body.as_bytes().to_vec()))
+                    .body(body))
             },
             MAX_TOKEN_RESPONSE,
         )
@@ -112,17 +106,33 @@ pub async fn request(http: &Http, signer: &Signer, scope: &str) -> Result<Token>
         Answer::Refused(entra) => Err(Error::TokenRefused(Box::new(TokenRefusal {
             status,
             entra,
-            context: refusal_context(signer, &host, &endpoint, answer.header("date")),
+            context: refusal_context(identity, &host, &endpoint, answer.header("date")),
         }))),
         Answer::Malformed(problem) => Err(malformed(problem)),
     }
+}
+
+/// The client-credentials form (the token request fields in docs/protocol.md), built in one
+/// allocation sized up front. The `String` moves into the request without a copy: what
+/// reqwest and hyper do with it afterwards cannot be wiped (SECURITY.md says so).
+fn form_body(client_id: &str, scope: &str, assertion: &str) -> String {
+    let mut body = String::with_capacity(
+        (client_id.len() + scope.len() + ASSERTION_TYPE.len()) * 3 + assertion.len() + 128,
+    );
+    url::form_urlencoded::Serializer::new(&mut body)
+        .append_pair("client_id", client_id)
+        .append_pair("scope", scope)
+        .append_pair("client_assertion_type", ASSERTION_TYPE)
+        .append_pair("client_assertion", assertion)
+        .append_pair("grant_type", "client_credentials");
+    body
 }
 
 /// What a token endpoint's answer means.
 #[derive(Debug)]
 pub enum Answer {
     Token(Token),
-    /// An Entra error response (facts §3.4).
+    /// An Entra error response (docs/protocol.md#token-errors).
     Refused(EntraError),
     /// Anything else: what was wrong with it, for the error message (never the body).
     Malformed(String),
@@ -172,12 +182,12 @@ pub fn interpret(status: u16, html: bool, body: &[u8], now: i64) -> Answer {
 }
 
 fn refusal_context(
-    signer: &Signer,
+    identity: &Identity,
     host: &str,
     endpoint: &str,
     server_date: Option<String>,
 ) -> RefusalContext {
-    let t = signer.credential.thumbprints();
+    let hints = identity.hints();
     let now = clock::now_unix();
     let server_now = server_date
         .and_then(|d| httpdate::parse_http_date(d.trim()).ok())
@@ -186,19 +196,12 @@ fn refusal_context(
     RefusalContext {
         host: host.to_string(),
         endpoint: endpoint.to_string(),
-        tenant: signer.app.tenant.clone(),
-        client_id: signer.app.client_id.clone(),
-        thumbprint_hex: Some(t.sha1_hex()),
-        x5t_s256: t.x5t_s256(),
-        // With only a configured thumbprint, the path is the key's: never name it for upload.
-        cert_path: signer
-            .credential
-            .certificate()
-            .map(|_| signer.credential.path().to_path_buf()),
-        cert_file: match signer.credential.certificate() {
-            Some(_) => signer.cert_file(),
-            None => crate::error::CertFile::Certificates,
-        },
+        tenant: identity.app().tenant.clone(),
+        client_id: identity.app().client_id.clone(),
+        thumbprint_hex: hints.thumbprint_hex,
+        x5t_s256: hints.x5t_s256,
+        cert_path: hints.cert_path,
+        cert_file: hints.cert_file,
         local_time: Some(clock::rfc3339(now)),
         server_time: server_now.map(clock::rfc3339),
         skew_secs: server_now.map(|s| s.saturating_sub(now)),
@@ -227,45 +230,6 @@ pub fn to_json(token: &Token) -> Zeroizing<String> {
     // Writing a struct of strings and numbers into a Vec cannot fail.
     let _ = serde_json::to_writer_pretty(&mut *buf, &out);
     Zeroizing::new(String::from_utf8_lossy(&buf).into_owned())
-}
-
-/// Where tokens come from for one command: the cache when it has a fresh one, else the
-/// token service (and then the cache is updated).
-pub struct TokenSource<'a> {
-    pub http: &'a Http,
-    pub signer: &'a Signer,
-    pub scope: &'a str,
-    pub cache: Option<crate::cache::TokenCache>,
-}
-
-impl TokenSource<'_> {
-    fn cache_key(&self) -> crate::cache::CacheKey {
-        crate::cache::CacheKey {
-            authority: crate::cloud::base_str(&self.signer.app.authority),
-            tenant: self.signer.app.tenant.clone(),
-            client_id: self.signer.app.client_id.clone(),
-            scope: self.scope.to_string(),
-            thumbprint: self.signer.credential.thumbprints().sha1_hex(),
-        }
-    }
-
-    /// A token valid for at least 5 more minutes; `fresh` skips the cache (after a 401).
-    pub async fn get(&self, fresh: bool) -> Result<Token> {
-        let key = self.cache.as_ref().map(|_| self.cache_key());
-        if let (Some(cache), Some(key), false) = (&self.cache, &key, fresh) {
-            if let Some(token) = cache.get(key) {
-                return Ok(token);
-            }
-        }
-        let token = request(self.http, self.signer, self.scope).await?;
-        if let (Some(cache), Some(key)) = (&self.cache, &key) {
-            // A cache that cannot be written must not fail the command that got a token.
-            if let Err(e) = cache.put(key, &token) {
-                crate::messages::warn(&format!("{e}"));
-            }
-        }
-        Ok(token)
-    }
 }
 
 #[cfg(test)]

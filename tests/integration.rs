@@ -6,6 +6,7 @@
 
 mod support;
 
+mod architecture;
 mod assertion;
 mod cert;
 mod demo;

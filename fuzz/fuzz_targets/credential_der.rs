@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-/// The message is one line of text (cli.md: `graphd: error: ...`), the hint never shows the
+/// The message is one line of text (README "Exit codes": `graphd: error: ...`), the hint never shows the
 /// password either, and the exit code says failure.
 fn check_message(e: &graphd::error::Error) {
     let message = e.to_string();

@@ -59,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-/// cli.md: one `graphd: error: ...` line (whatever the server sent), exit code 4.
+/// README "Exit codes": one `graphd: error: ...` line (whatever the server sent), exit code 4.
 fn check_message(e: &Error) {
     let message = e.to_string();
     assert!(

@@ -4,14 +4,13 @@
 //! the user sees what is wrong; the refusal then follows on stderr with exit code 3.
 
 use crate::cli::CertArgs;
-use crate::config::{self, ConfigFile};
 use crate::credential::{self, Credential, report::CertReport};
 use crate::error::Result;
-use crate::{messages, output};
+use crate::{messages, output, settings};
 
 pub fn run(args: &CertArgs) -> Result<()> {
-    let config = ConfigFile::load(args.config.as_deref())?;
-    let (source, mut passwords) = config::resolve_credential(&args.credential, &config)?;
+    let (source, mut passwords) =
+        settings::credential_only(&args.credential, args.config.as_deref())?;
     let material = credential::read_material(&source, &mut passwords)?;
     let report = CertReport::new(&material, &source.cert.display().to_string())?;
     match &report {

@@ -1,13 +1,11 @@
 //! `graphd consent-url`: print the admin consent URL for the app.
 
 use crate::cli::ConsentArgs;
-use crate::config::{self, ConfigFile};
 use crate::error::Result;
-use crate::{consent, messages, output};
+use crate::{consent, messages, output, settings};
 
 pub fn run(args: &ConsentArgs) -> Result<()> {
-    let config = ConfigFile::load(args.app.config.as_deref())?;
-    let app = config::resolve_app(&args.app, &config)?;
+    let app = settings::app_only(&args.app)?;
     let url = consent::url(&app, args.v1, args.redirect_uri.as_ref());
     output::line(url.as_str())?;
     messages::info(

@@ -7,20 +7,19 @@ use std::time::Instant;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::cli::{DemoArgs, OutputFormat};
+use crate::cli::DemoArgs;
+use crate::client::Client;
 use crate::cloud::Cloud;
-use crate::config::{AppSettings, ConfigFile};
-use crate::credential::{self, CredentialSource};
+use crate::credential::CredentialSource;
 use crate::emulator::{AppRegistration, Emulator, EmulatorConfig};
 use crate::error::{Error, Result};
 use crate::gen_cert::{self, CERT_FILE, KEY_FILE, OutDir, OutFile, Request, Subject};
 use crate::graph::Graph;
-use crate::http::{self, Http, HttpOptions};
+use crate::http;
 use crate::jws::Alg;
-use crate::output::{self, ItemWriter};
+use crate::output::{self, ItemWriter, OutputFormat};
 use crate::password::PasswordSource;
-use crate::signer::Signer;
-use crate::token::TokenSource;
+use crate::settings::{App, CertificateSpec, Net, ProofSpec, Settings};
 
 pub fn run(args: &DemoArgs) -> Result<()> {
     let started = Instant::now();
@@ -50,30 +49,49 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         key: Some(out.path(KEY_FILE)),
         thumbprint: None,
     };
-    let credential = credential::load(&source, &mut PasswordSource::none())?;
-    let t = credential.thumbprints();
-    output::line(&format!(
-        "1. certificate  CN=graphd-demo, RSA 2048, in {}\n                thumbprint {} (SHA-1, as the portal shows it), x5t#S256 {}",
-        dir.path().display(),
-        t.sha1_hex(),
-        t.x5t_s256().unwrap_or_default()
-    ))?;
 
     // 2. The emulator, with the certificate registered on a new app.
     let client_id = uuid::Uuid::new_v4().to_string();
-    let cert = credential
-        .certificate()
-        .map(|c| c.to_owned())
-        .ok_or_else(|| Error::Internal("demo certificate missing".into()))?;
     let emulator = Emulator::start(EmulatorConfig {
         users: args.users,
         apps: vec![AppRegistration {
             client_id: client_id.clone(),
-            certificates: vec![cert],
+            certificates: vec![generated.certificate().to_owned()],
             roles: vec!["User.Read.All".into()],
         }],
         ..EmulatorConfig::default()
     })?;
+
+    // The identity and client `graphd token` and `graphd list-users` build, from the files.
+    let client = Client::new(Settings {
+        app: App {
+            tenant: emulator.tenant().to_string(),
+            client_id: client_id.clone(),
+            cloud: Cloud::Public,
+            authority: emulator.authority_host(),
+        },
+        proof: ProofSpec::Certificate(CertificateSpec {
+            source,
+            passwords: PasswordSource::none(),
+            alg: Some(Alg::PS256),
+            send_x5c: false,
+        }),
+        net: Net {
+            graph: emulator.graph_endpoint(),
+            scope: Cloud::Public.graph_scope(),
+            ca_file: None,
+            timeout: std::time::Duration::from_secs(10),
+            max_retries: 1,
+            token_cache: None,
+        },
+    })?;
+    let hints = client.identity.hints();
+    output::line(&format!(
+        "1. certificate  CN=graphd-demo, RSA 2048, in {}\n                thumbprint {} (SHA-1, as the portal shows it), x5t#S256 {}",
+        dir.path().display(),
+        hints.thumbprint_hex.unwrap_or_default(),
+        hints.x5t_s256.unwrap_or_default()
+    ))?;
     output::line(&format!(
         "2. emulator     token endpoint {}\n                Graph {} with {} users; app {client_id} has the certificate and User.Read.All",
         emulator.token_endpoint(),
@@ -82,32 +100,8 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     ))?;
 
     // 3. The token exchange, with the same code `graphd token` runs.
-    let signer = Signer {
-        app: AppSettings {
-            tenant: emulator.tenant().to_string(),
-            client_id: client_id.clone(),
-            cloud: Cloud::Public,
-            authority: emulator.authority_host(),
-        },
-        credential,
-        alg: Alg::PS256,
-        send_x5c: false,
-        config: ConfigFile::default(),
-    };
-    let http = Http::new(&HttpOptions {
-        ca_file: None,
-        timeout: std::time::Duration::from_secs(10),
-        max_retries: 1,
-    })?;
-    let scope = Cloud::Public.graph_scope();
-    let tokens = TokenSource {
-        http: &http,
-        signer: &signer,
-        scope: &scope,
-        cache: None,
-    };
     let rt = http::runtime()?;
-    let token = rt.block_on(tokens.get(false))?;
+    let token = rt.block_on(client.token(false))?;
     output::line(&format!(
         "3. token        PS256 assertion (x5t#S256) exchanged for an app-only token: expires in {} s, roles {}",
         token.expires_in,
@@ -115,7 +109,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     ))?;
 
     // 4. The first users, with the same code `graphd list-users` runs.
-    let mut graph = Graph::new(&http, &emulator.graph_endpoint(), &tokens);
+    let mut graph = Graph::new(&client);
     let mut url = graph.resolve("/v1.0/users")?;
     url.query_pairs_mut()
         .append_pair("$top", &args.show.clamp(1, 999).to_string())
@@ -158,7 +152,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
 }
 
 /// The `roles` claim of an access token, for display (the emulator's tokens are JWTs; real
-/// Graph tokens must be treated as opaque, facts §8, which is why graphd reads them nowhere else).
+/// Graph tokens must be treated as opaque, docs/protocol.md#access-token, which is why graphd reads them nowhere else).
 fn roles_of(token: &str) -> String {
     let payload = token
         .split('.')

@@ -5,7 +5,7 @@
 //! before the key is generated, and nothing is written until everything is ready.
 
 use crate::cli::GenCertArgs;
-use crate::error::{Error, Result};
+use crate::error::{ConfigProblem, Error, NewPasswordProblem, Result};
 use crate::gen_cert::{self, CERT_FILE, KEY_FILE, OutDir, OutFile, PFX_FILE, Request};
 use crate::password::PasswordSource;
 use crate::secret::Password;
@@ -84,7 +84,9 @@ fn new_password(args: &GenCertArgs, out: &OutDir) -> Result<Option<Password>> {
                 (true, false) => "--encrypt-key",
                 _ => "--pfx",
             };
-            Err(Error::new_password_required(flags))
+            Err(Error::Config(ConfigProblem::NewPassword(
+                NewPasswordProblem::Required(flags),
+            )))
         }
     }
 }

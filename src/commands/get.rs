@@ -1,19 +1,19 @@
 //! `graphd get`: any Graph GET; `--all` follows paging and streams the items.
 
 use super::listing::Listing;
-use super::session::Session;
 use crate::cli::GetArgs;
+use crate::client::Client;
 use crate::error::Result;
 use crate::graph::Graph;
 use crate::http;
 use crate::output;
+use crate::settings::Settings;
 
-pub fn run(args: &GetArgs) -> Result<()> {
-    let session = Session::new(&args.credential, &args.app, &args.signing, &args.net)?;
-    let tokens = session.tokens()?;
-    let mut graph = Graph::new(&session.http, &session.net.graph, &tokens);
+pub fn run(args: &GetArgs, settings: Settings) -> Result<()> {
+    let client = Client::new(settings)?;
+    let mut graph = Graph::new(&client);
     let url = graph.resolve(&args.path_or_url)?;
-    // $count and $search are advanced queries: Graph needs ConsistencyLevel: eventual (facts §7.3).
+    // $count and $search are advanced queries: Graph needs ConsistencyLevel: eventual (docs/protocol.md#advanced-queries).
     let eventual = url.as_str().contains("$count")
         || url.as_str().contains("%24count")
         || url.as_str().contains("$search");

@@ -1,19 +1,20 @@
 //! `graphd list-users`: every user, streamed page by page to the chosen format.
 
 use super::listing::Listing;
-use super::session::Session;
-use crate::cli::{ListUsersArgs, OutputFormat};
+use crate::cli::ListUsersArgs;
+use crate::client::Client;
 use crate::error::Result;
 use crate::graph::Graph;
-use crate::{http, messages};
+use crate::output::OutputFormat;
+use crate::settings::Settings;
+use crate::{http, messages, query};
 
 /// Table and CSV columns when `--select` is not given (issue 5).
 const DEFAULT_COLUMNS: [&str; 4] = ["id", "displayName", "userPrincipalName", "mail"];
 
-pub fn run(args: &ListUsersArgs) -> Result<()> {
-    let session = Session::new(&args.credential, &args.app, &args.signing, &args.net)?;
-    let tokens = session.tokens()?;
-    let mut graph = Graph::new(&session.http, &session.net.graph, &tokens);
+pub fn run(args: &ListUsersArgs, settings: Settings) -> Result<()> {
+    let client = Client::new(settings)?;
+    let mut graph = Graph::new(&client);
     let tabular = matches!(args.output, OutputFormat::Table | OutputFormat::Csv);
     let select: Vec<String> = if args.select.is_empty() && tabular {
         DEFAULT_COLUMNS.iter().map(|c| c.to_string()).collect()
@@ -29,17 +30,17 @@ pub fn run(args: &ListUsersArgs) -> Result<()> {
     let top = args
         .max
         .map_or(u64::from(args.top), |m| m.clamp(1, u64::from(args.top)));
-    let mut query = vec![query_pair("$top", &top.to_string())];
+    let mut params = vec![query::pair("$top", &top.to_string())];
     if !select.is_empty() {
-        query.push(query_pair("$select", &select.join(",")));
+        params.push(query::pair("$select", &select.join(",")));
     }
     if let Some(filter) = &args.filter {
-        query.push(query_pair("$filter", filter));
+        params.push(query::pair("$filter", filter));
     }
     if args.count {
-        query.push(query_pair("$count", "true"));
+        params.push(query::pair("$count", "true"));
     }
-    url.set_query(Some(&query.join("&")));
+    url.set_query(Some(&params.join("&")));
     let columns = if tabular { select } else { Vec::new() };
     let count = args.count;
     let listing = Listing {
@@ -57,28 +58,4 @@ pub fn run(args: &ListUsersArgs) -> Result<()> {
             }
         }
     })
-}
-
-/// `key=value` with the value percent-encoded as RFC 3986 asks, which Graph's query
-/// parameter guidance requires: a space is `%20`, never the form encoding's `+` (which a
-/// server reading RFC 3986 takes for a plus sign, as in `userPrincipalName eq 'a+b@x'`).
-fn query_pair(key: &str, value: &str) -> String {
-    let value: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
-    // byte_serialize writes a literal '+' as %2B, so every '+' left is a space.
-    format!("{key}={}", value.replace('+', "%20"))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn query_values_are_rfc_3986_encoded() {
-        assert_eq!(
-            super::query_pair("$filter", "userPrincipalName eq 'a+b@x.com'"),
-            "$filter=userPrincipalName%20eq%20%27a%2Bb%40x.com%27"
-        );
-        assert_eq!(
-            super::query_pair("$select", "id,displayName"),
-            "$select=id%2CdisplayName"
-        );
-    }
 }

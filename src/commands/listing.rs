@@ -8,10 +8,10 @@ use std::ops::ControlFlow;
 use url::Url;
 
 use super::progress::Progress;
-use crate::cli::OutputFormat;
 use crate::error::Result;
 use crate::graph::{Graph, Page};
 use crate::output::ItemWriter;
+use crate::output::OutputFormat;
 
 pub struct Listing {
     pub format: OutputFormat,

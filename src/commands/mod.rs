@@ -11,23 +11,24 @@ mod get;
 mod list_users;
 mod listing;
 mod progress;
-mod session;
 mod token;
 
 use clap::CommandFactory;
 
 use crate::cli::{Cli, Command};
 use crate::error::Result;
-use crate::signer::Signer;
+use crate::settings::Settings;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Cert(args) => cert::run(&args),
         Command::Assertion(args) => assertion::run(&args),
-        Command::Token(args) => token::run(&args),
-        Command::ListUsers(args) => list_users::run(&args),
-        Command::Get(args) => get::run(&args),
+        Command::Token(args) => token::run(&args, Settings::resolve(&args.identity, &args.net)?),
+        Command::ListUsers(args) => {
+            list_users::run(&args, Settings::resolve(&args.identity, &args.net)?)
+        }
+        Command::Get(args) => get::run(&args, Settings::resolve(&args.identity, &args.net)?),
         Command::GenCert(args) => gen_cert::run(&args),
         Command::ConsentUrl(args) => consent::run(&args),
         Command::Emulator(args) => emulator::run(&args),

@@ -1,16 +1,14 @@
 //! `graphd token`: print an app-only access token (or the response as JSON).
 
-use super::session::Session;
 use crate::cli::TokenArgs;
+use crate::client::Client;
 use crate::error::Result;
-use crate::http;
-use crate::output;
-use crate::token;
+use crate::settings::Settings;
+use crate::{http, output, token};
 
-pub fn run(args: &TokenArgs) -> Result<()> {
-    let session = Session::new(&args.credential, &args.app, &args.signing, &args.net)?;
-    let tokens = session.tokens()?;
-    let token = http::runtime()?.block_on(tokens.get(false))?;
+pub fn run(args: &TokenArgs, settings: Settings) -> Result<()> {
+    let client = Client::new(settings)?;
+    let token = http::runtime()?.block_on(client.token(false))?;
     // The user asked for exactly this secret, on stdout.
     if args.json {
         output::line(&token::to_json(&token))

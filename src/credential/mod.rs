@@ -6,9 +6,9 @@
 //! This module never prints key material and never keeps a copy of it outside OpenSSL's
 //! `PKey` (which clears private components when freed) or zeroizing buffers.
 
+mod peek;
 mod pem;
 mod pfx;
-mod read;
 pub mod report;
 mod thumbprint;
 
@@ -18,13 +18,17 @@ use std::path::{Path, PathBuf};
 use openssl::pkey::{Id, PKey, PKeyRef, Private};
 use openssl::x509::{X509, X509Ref};
 
+pub use peek::{Peek, peek};
 pub use pfx::ensure_legacy_provider;
-pub use read::{MAX_CREDENTIAL_FILE, read_limited};
 pub use thumbprint::Thumbprints;
 
 use crate::clock;
-use crate::error::{CredentialProblem, Error, Result};
+use crate::error::{CertFile, ConfigProblem, CredentialProblem, Error, Result};
+use crate::fileio;
 use crate::password::PasswordSource;
+
+/// The largest credential file graphd reads: a PEM chain of a dozen certificates is ~25 KiB.
+pub const MAX_CREDENTIAL_FILE: u64 = 1024 * 1024;
 
 /// Entra ID's minimum RSA key size (AADSTS50032).
 pub const MIN_RSA_BITS: u32 = 2048;
@@ -47,6 +51,8 @@ pub struct Material {
     pub certs: Vec<X509>,
     /// The file the (first) private key came from.
     pub key_path: Option<PathBuf>,
+    /// What each file read held, in reading order (for hints: never read a file twice).
+    pub files: Vec<(PathBuf, CertFile)>,
 }
 
 /// Reads one credential file (PEM, PFX, DER certificate or DER key) into `material`.
@@ -55,7 +61,8 @@ pub fn read_into(
     passwords: &mut PasswordSource,
     material: &mut Material,
 ) -> Result<()> {
-    let data = read_limited(path, MAX_CREDENTIAL_FILE)?;
+    let data = fileio::read_bounded(path, MAX_CREDENTIAL_FILE)
+        .map_err(|p| Error::credential(Some(path), CredentialProblem::File(p)))?;
     read_bytes(&data, path, passwords, material)
 }
 
@@ -70,14 +77,20 @@ pub fn read_bytes(
 ) -> Result<()> {
     let keys_before = material.keys.len();
     let certs_before = material.certs.len();
+    let mut kind = CertFile::Certificates;
     if pem::looks_like_pem(data) {
         pem::decode(data, path, passwords, material)?;
+        if material.keys.len() > keys_before {
+            kind = CertFile::PemWithKey;
+        }
     } else if let Some(p12) = pfx::parse(data) {
         pfx::decode(&p12, path, passwords, material)?;
+        kind = CertFile::Pfx;
     } else if let Ok(cert) = X509::from_der(data) {
         material.certs.push(cert);
     } else if let Ok(key) = PKey::private_key_from_der(data) {
         material.keys.push(key);
+        kind = CertFile::PemWithKey;
     } else {
         return Err(Error::credential(
             Some(path),
@@ -94,6 +107,7 @@ pub fn read_bytes(
     if material.keys.len() > keys_before && material.key_path.is_none() {
         material.key_path = Some(path.to_path_buf());
     }
+    material.files.push((path.to_path_buf(), kind));
     Ok(())
 }
 
@@ -132,6 +146,8 @@ pub struct Credential {
     chain: Vec<X509>,
     thumbprints: Thumbprints,
     path: PathBuf,
+    /// What the file at `path` holds, for the upload command in a refusal's hint.
+    file_kind: CertFile,
     not_after: Option<i64>,
     warnings: Vec<String>,
 }
@@ -160,12 +176,9 @@ impl Credential {
         };
         check_key(&key).map_err(key_fail)?;
         let configured = match &source.thumbprint {
-            Some(t) => Some(Thumbprints::from_sha1_hex(t).ok_or_else(|| {
-                Error::config(
-                    "the configured thumbprint is not 40 hex digits (a SHA-1 thumbprint)",
-                    CredentialProblem::BadThumbprint.hint(),
-                )
-            })?),
+            Some(t) => Some(
+                Thumbprints::from_sha1_hex(t).ok_or(Error::Config(ConfigProblem::Thumbprint))?,
+            ),
             None => None,
         };
         if m.certs.is_empty() {
@@ -176,12 +189,18 @@ impl Credential {
                     chain: Vec::new(),
                     thumbprints,
                     path: key_path,
+                    file_kind: CertFile::PemWithKey,
                     not_after: None,
                     warnings: Vec::new(),
                 }),
                 None => Err(key_fail(CredentialProblem::NoCertificate)),
             };
         }
+        let file_kind = m
+            .files
+            .iter()
+            .find(|(p, _)| *p == source.cert)
+            .map_or(CertFile::Certificates, |(_, k)| *k);
         let leaf = find_leaf(&key, &m.certs).ok_or_else(|| {
             cert_fail(CredentialProblem::KeyMismatch {
                 certificates: m.certs.len(),
@@ -212,18 +231,14 @@ impl Credential {
         }
         let mut warnings = Vec::new();
         if let Some(na) = not_after.filter(|na| *na - now < EXPIRY_WARNING_DAYS * 86_400) {
-            warnings.push(format!(
-                "the certificate in {} expires on {} (in {} days): create and upload a new one soon (graphd gen-cert)",
-                source.cert.display(),
-                clock::rfc3339(na),
-                (na - now) / 86_400
-            ));
+            warnings.push(expiry_warning(&source.cert, na, now));
         }
         Ok(Credential {
             key,
             chain,
             thumbprints,
             path: source.cert.clone(),
+            file_kind,
             not_after,
             warnings,
         })
@@ -236,6 +251,11 @@ impl Credential {
     /// For signing only. Never serialize it.
     pub fn key(&self) -> &PKeyRef<Private> {
         &self.key
+    }
+
+    /// The key and the chain (leaf first), for a holder that keeps them apart.
+    pub fn into_parts(self) -> (PKey<Private>, Vec<X509>) {
+        (self.key, self.chain)
     }
 
     /// The leaf certificate, unless only a thumbprint was configured.
@@ -255,6 +275,11 @@ impl Credential {
     /// The file the certificate came from (for hints such as the upload command).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// What the certificate file holds (certificates only, PEM with the key, PFX), as read.
+    pub fn file_kind(&self) -> CertFile {
+        self.file_kind
     }
 
     pub fn not_after(&self) -> Option<i64> {
@@ -280,6 +305,16 @@ impl fmt::Debug for Credential {
             .field("not_after", &self.not_after.map(clock::rfc3339))
             .finish_non_exhaustive()
     }
+}
+
+/// The warning for a certificate that expires within [`EXPIRY_WARNING_DAYS`].
+fn expiry_warning(path: &Path, not_after: i64, now: i64) -> String {
+    format!(
+        "the certificate in {} expires on {} (in {} days): create and upload a new one soon (graphd gen-cert)",
+        path.display(),
+        clock::rfc3339(not_after),
+        (not_after - now) / 86_400
+    )
 }
 
 /// RSA, at least 2048 bits.

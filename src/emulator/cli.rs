@@ -111,9 +111,10 @@ pub struct AppSpec {
 fn loopback_only(s: &str) -> std::result::Result<Ipv4Addr, String> {
     match s.trim() {
         "127.0.0.1" | "localhost" => Ok(Ipv4Addr::LOCALHOST),
-        other => Err(format!(
-            "the emulator listens on 127.0.0.1 only, not {other:?}: it issues tokens to anyone who can reach it"
-        )),
+        _ => Err(
+            "the emulator listens on 127.0.0.1 only: it issues tokens to anyone who can reach it"
+                .into(),
+        ),
     }
 }
 
@@ -122,14 +123,14 @@ fn loopback_only(s: &str) -> std::result::Result<Ipv4Addr, String> {
 pub fn parse_app(s: &str) -> std::result::Result<AppSpec, String> {
     let (id, rest) = s
         .split_once('=')
-        .ok_or_else(|| format!("--app {s:?} is not CLIENT_ID=CERT_PATH[:ROLE,...]"))?;
+        .ok_or_else(|| "the value is not CLIENT_ID=CERT_PATH[:ROLE,...]".to_string())?;
     let client_id = crate::cloud::check_client_id(id)?;
     let (path, roles) = match rest.rsplit_once(':') {
         Some((p, r)) if !r.contains(['/', '\\']) => (p, r),
         _ => (rest, ""),
     };
     if path.trim().is_empty() {
-        return Err(format!("--app {s:?} names no certificate file"));
+        return Err("the value names no certificate file (CLIENT_ID=CERT_PATH[:ROLE,...])".into());
     }
     let roles = roles
         .split(',')
@@ -198,12 +199,13 @@ pub fn config(args: &EmulatorArgs) -> Result<EmulatorConfig> {
 
 fn apps_file(file: &Path) -> Result<Vec<AppRegistration>> {
     let bad = |detail: String| {
-        Error::config(
-            format!("{}: {detail}", file.display()),
-            Some("expected [{\"client_id\": \"GUID\", \"certificate\": \"cert.pem\", \"roles\": [\"User.Read.All\"]}]".to_string()),
-        )
+        Error::Config(crate::error::ConfigProblem::AppsFile {
+            path: file.to_path_buf(),
+            detail,
+        })
     };
-    let text = std::fs::read(file).map_err(|e| bad(crate::error::io_reason(&e)))?;
+    let text =
+        crate::fileio::read_bounded(file, MAX_CREDENTIAL_FILE).map_err(|p| bad(p.to_string()))?;
     let parsed: AppsFile =
         serde_json::from_slice(&text).map_err(|e| bad(format!("not a valid apps file ({e})")))?;
     let entries = match parsed {
@@ -232,7 +234,8 @@ fn apps_file(file: &Path) -> Result<Vec<AppRegistration>> {
 
 /// The certificates in a PEM (any key in it ignored) or DER file.
 pub fn load_certificates(path: &Path) -> Result<Vec<X509>> {
-    let data = credential::read_limited(path, MAX_CREDENTIAL_FILE)?;
+    let data = crate::fileio::read_bounded(path, MAX_CREDENTIAL_FILE)
+        .map_err(|p| Error::credential(Some(path), CredentialProblem::File(p)))?;
     let certs = if data.starts_with(b"-----") || data.windows(11).any(|w| w == b"-----BEGIN ") {
         credential::certificates_from_pem(&data).map_err(|p| Error::credential(Some(path), p))?
     } else {

@@ -1,9 +1,48 @@
-//! The `--fault SPEC` mini-syntax (documented on [`FaultRule::parse`]).
+//! The `--fault SPEC` mini-syntax (documented on [`FaultRule::parse`]). This module depends
+//! on `fault` (the rule types), never the other way round.
 
 use std::time::Duration;
 
 use super::fault::{FaultAction, FaultRule, HUGE_BODY_DEFAULT, RetryAfter, Side};
 use super::sts::aadsts;
+
+impl FaultRule {
+    /// Parses the `--fault` mini-syntax:
+    ///
+    /// ```text
+    /// SIDE:ACTION[,KEY=VALUE]...
+    ///   SIDE      token | graph
+    ///   ACTION    429 | 500 | 502 | 503 | 504   that status, with the side's error body
+    ///             slow=MS                       answer normally after MS milliseconds
+    ///             hang                          never answer
+    ///             drop                          close the connection without answering
+    ///             truncated                     200, JSON cut off in the middle
+    ///             not-json[=STATUS]             a plain-text body (status 200 by default)
+    ///             html[=STATUS]                 an HTML error page (status 200 by default)
+    ///             huge[=BYTES]                  a valid JSON body of BYTES (default 10 MB)
+    ///             aadsts=CODE                   token side: Entra's error for that code
+    ///             next-link=URL                 graph side: a users page whose nextLink is URL
+    ///             redirect=URL                  302 Found with Location: URL
+    ///   KEYS      retry-after=N | N.N | date:N  (statuses) Retry-After as integer seconds,
+    ///                                           fractional seconds, or an HTTP-date N s ahead
+    ///             count=N | all                 how many requests (default 1)
+    ///             skip=M                        let M requests through first (default 0)
+    ///             every=K                       every K-th request (default 1)
+    /// ```
+    ///
+    /// For example `graph:429,retry-after=2,count=3` or `token:aadsts=7000222`.
+    pub fn parse(spec: &str) -> Result<FaultRule, String> {
+        parse(spec)
+    }
+}
+
+impl std::str::FromStr for FaultRule {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FaultRule::parse(s)
+    }
+}
 
 /// Largest `huge=BYTES` accepted: the body is built in memory.
 const HUGE_BODY_MAX: usize = 256 * 1024 * 1024;

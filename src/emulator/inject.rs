@@ -56,7 +56,7 @@ pub(super) fn fault_response(action: &FaultAction, side: Side, ctx: &Ctx) -> Res
     }
 }
 
-/// Graph's body for an injected status (facts §7.5; concepts/errors.md codes).
+/// Graph's body for an injected status (docs/protocol.md#throttling, #graph-errors).
 fn graph_status_fail(status: u16) -> graph::query::Fail {
     let (code, message) = match status {
         429 => ("TooManyRequests", "Please retry again later."),

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::jws::{self, Alg};
 
-/// Graph's application id, one of the audiences Graph accepts (facts §8).
+/// Graph's application id, one of the audiences Graph accepts (docs/protocol.md#access-token).
 pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 /// Graph's app ID URI, the usual audience of a Graph token.
 pub const GRAPH_RESOURCE: &str = "https://graph.microsoft.com";
@@ -82,7 +82,7 @@ impl SigningKey {
         })
     }
 
-    /// Signs an access token (RS256, header as Entra's v1 tokens, with its `nonce`; facts §8).
+    /// Signs an access token (RS256, header as Entra's v1 tokens, with its `nonce`; docs/protocol.md#access-token).
     pub fn sign(&self, claims: &Value) -> Result<String, String> {
         let nonce = URL_SAFE_NO_PAD.encode(random::<16>());
         let header =

@@ -2,7 +2,7 @@
 //! `graphd demo` and graphd's own tests.
 //!
 //! It is strict on purpose: assertions are validated as Entra validates them and answers use
-//! Entra's and Graph's error shapes (see `../shared/spec/entra-and-graph-facts.md`), so a
+//! Entra's and Graph's error shapes (see `docs/protocol.md`), so a
 //! client that passes against it has met the real rules. It listens on 127.0.0.1 only, on two
 //! ports (token side and Graph side are different origins, as login.microsoftonline.com and
 //! graph.microsoft.com are), runs on its own thread and tokio runtime, and stops when its
@@ -31,7 +31,7 @@ use openssl::x509::X509;
 use url::Url;
 
 use crate::clock;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, UsageProblem};
 
 pub use fault::{FaultAction, FaultRule, RetryAfter, Schedule, Side};
 pub use graph::READ_USERS_ROLES;
@@ -64,7 +64,7 @@ pub struct EmulatorConfig {
     pub token_port: u16,
     /// Graph-side port; 0 picks a free one.
     pub graph_port: u16,
-    /// Refuse a client assertion whose `jti` was seen before (Entra does not; facts §2.4).
+    /// Refuse a client assertion whose `jti` was seen before (Entra does not; docs/protocol.md#assertion-time-window).
     pub strict_jti: bool,
     /// `expires_in` of issued tokens (Entra's sample: 3599).
     pub token_lifetime_secs: i64,
@@ -134,7 +134,7 @@ impl Shared {
         t.eq_ignore_ascii_case(&self.tenant) || t.eq_ignore_ascii_case(&self.tenant_id)
     }
 
-    /// `iss` of issued tokens: Entra's v1 issuer (facts §8).
+    /// `iss` of issued tokens: Entra's v1 issuer (docs/protocol.md#access-token).
     pub fn token_issuer(&self) -> String {
         format!("https://sts.windows.net/{}/", self.tenant_id)
     }
@@ -259,29 +259,24 @@ impl std::fmt::Debug for Emulator {
 
 /// Checks a configuration before anything is bound.
 fn check(config: &EmulatorConfig) -> Result<()> {
-    crate::cloud::check_tenant(&config.tenant).map_err(|m| {
-        Error::usage(
-            m,
-            Some("pass a tenant GUID or domain with --tenant".to_string()),
-        )
-    })?;
+    let invalid = |flag, why| Error::Usage(UsageProblem::Invalid { flag, why });
+    crate::cloud::check_tenant(&config.tenant).map_err(|why| invalid("--tenant", why))?;
     if config.users > MAX_USERS {
-        return Err(Error::usage(
-            format!(
-                "--users {} is more than the emulator serves ({MAX_USERS})",
-                config.users
-            ),
-            None,
-        ));
+        return Err(Error::Usage(UsageProblem::OutOfRange {
+            flag: "--users",
+            value: config.users.to_string(),
+            allowed: "at most 1000000000000",
+        }));
     }
     if config.token_lifetime_secs < 1 {
-        return Err(Error::usage(
-            "the token lifetime must be at least one second",
-            None,
-        ));
+        return Err(Error::Usage(UsageProblem::OutOfRange {
+            flag: "--token-lifetime",
+            value: config.token_lifetime_secs.to_string(),
+            allowed: "at least one second",
+        }));
     }
     for app in &config.apps {
-        crate::cloud::check_client_id(&app.client_id).map_err(|m| Error::usage(m, None))?;
+        crate::cloud::check_client_id(&app.client_id).map_err(|why| invalid("--app", why))?;
     }
     Ok(())
 }

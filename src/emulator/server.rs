@@ -24,7 +24,7 @@ use super::{Shared, graph, sts};
 pub(super) async fn serve(
     token: StdListener,
     graph: StdListener,
-    tls: Option<tokio_native_tls::TlsAcceptor>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shared: Arc<Shared>,
     mut stop: oneshot::Receiver<()>,
 ) {
@@ -46,7 +46,7 @@ pub(super) async fn serve(
 async fn connection(
     stream: TcpStream,
     side: Side,
-    tls: Option<tokio_native_tls::TlsAcceptor>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shared: Arc<Shared>,
 ) {
     let _ = stream.set_nodelay(true);

@@ -28,11 +28,7 @@ pub fn start(config: EmulatorConfig) -> Result<Emulator> {
     let (acceptor, ca_file, ca_temp) = if config.tls {
         let material = tls::generate().map_err(Error::Internal)?;
         let (path, temp) = write_ca(&material.ca_pem, config.ca_out.as_deref())?;
-        (
-            Some(tokio_native_tls::TlsAcceptor::from(material.acceptor)),
-            Some(path),
-            temp,
-        )
+        (Some(material.acceptor), Some(path), temp)
     } else {
         (None, None, None)
     };
@@ -100,10 +96,10 @@ pub fn start(config: EmulatorConfig) -> Result<Emulator> {
 fn bind(port: u16) -> Result<StdListener> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let listener = StdListener::bind(addr).map_err(|e| {
-        Error::config(
-            format!("cannot listen on {addr}: {}", crate::error::io_reason(&e)),
-            Some("choose another port, or 0 for any free one".to_string()),
-        )
+        Error::Config(crate::error::ConfigProblem::Listen {
+            addr: addr.to_string(),
+            reason: crate::error::io_reason(&e),
+        })
     })?;
     listener
         .set_nonblocking(true)

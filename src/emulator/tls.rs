@@ -1,182 +1,248 @@
-//! `--tls`: a throwaway CA and a server certificate for 127.0.0.1 and localhost, made with
-//! OpenSSL's X509 builder.
+//! `--tls`: a throwaway CA and a server certificate for 127.0.0.1 and localhost (made with
+//! rcgen, ECDSA P-256), served by rustls through `tokio-rustls`.
 //!
 //! The CA has the extensions strict verifiers insist on (Python 3.13's `VERIFY_X509_STRICT`,
-//! Go, rustls-webpki): critical basicConstraints CA:TRUE, keyUsage keyCertSign, subject and
-//! authority key identifiers; the leaf adds serverAuth and its SANs. Keys are made once per
-//! process (RSA generation is slow); certificates are new for each emulator.
+//! OpenSSL's `-x509_strict`, Go, rustls-webpki; RFC 5280 §4.2.1): critical basicConstraints
+//! CA:TRUE, critical keyUsage keyCertSign + cRLSign, subject and authority key identifiers.
+//! The leaf has critical basicConstraints CA:FALSE, keyUsage digitalSignature, serverAuth, its
+//! SANs and both key identifiers. Each emulator gets new keys (P-256 keys take microseconds)
+//! and certificates with random serials. This module never touches user credentials: those
+//! are OpenSSL's.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::OnceLock;
+use std::sync::Arc;
+use std::time::Duration;
 
-use openssl::asn1::Asn1Time;
-use openssl::bn::{BigNum, MsbOption};
-use openssl::hash::MessageDigest;
-use openssl::pkey::{PKey, PKeyRef, Private};
-use openssl::rsa::Rsa;
-use openssl::x509::extension::{
-    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName,
-    SubjectKeyIdentifier,
+use rcgen::{
+    BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
 };
-use openssl::x509::{X509, X509Builder, X509NameBuilder, X509Ref};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio_rustls::rustls::{self, ServerConfig};
+use zeroize::Zeroizing;
 
-/// The CA certificate (PEM, for clients to trust) and the server identity (for the acceptor).
+/// How far back a certificate's validity starts, so a client whose clock lags still accepts it.
+const BACKDATE: Duration = Duration::from_secs(3600);
+/// How long a certificate is valid: longer than any emulator runs.
+const VALIDITY: Duration = Duration::from_secs(30 * 86_400);
+const ORGANIZATION: &str = "graphd emulator (test only)";
+
+/// The CA certificate (PEM, for clients to trust) and the acceptor serving the leaf.
 pub struct TlsMaterial {
     pub ca_pem: Vec<u8>,
-    pub acceptor: native_tls::TlsAcceptor,
+    pub acceptor: TlsAcceptor,
 }
 
-struct Keys {
-    ca: PKey<Private>,
-    server: PKey<Private>,
+/// A CA and the server certificate it signed (DER), with the server's private key.
+struct Issued {
+    ca: Certificate,
+    leaf: Certificate,
+    leaf_key: Zeroizing<KeyPair>,
 }
 
-fn keys() -> Result<&'static Keys, String> {
-    static KEYS: OnceLock<Result<Keys, String>> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let make = || PKey::from_rsa(Rsa::generate(2048)?);
-        Ok(Keys {
-            ca: make().map_err(|e| e.to_string())?,
-            server: make().map_err(|e| e.to_string())?,
-        })
-    })
-    .as_ref()
-    .map_err(Clone::clone)
-}
-
-/// Makes a CA and a server certificate signed by it.
+/// Makes a CA and a server certificate signed by it, and a TLS 1.2/1.3 acceptor serving the
+/// leaf and the CA (the chain a client expects) with ALPN `http/1.1`.
 pub fn generate() -> Result<TlsMaterial, String> {
-    let keys = keys()?;
-    let ca = ca_cert(&keys.ca).map_err(|e| format!("cannot create the emulator CA: {e}"))?;
-    let leaf = server_cert(&keys.server, &ca, &keys.ca)
+    let issued = issue(crate::clock::now_unix())?;
+    let chain = vec![issued.leaf.der().clone(), issued.ca.der().clone()];
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        issued.leaf_key.serialized_der().to_vec(),
+    ));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(chain, key))
+        .map_err(|e| format!("cannot configure the emulator's TLS server: {e}"))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsMaterial {
+        ca_pem: issued.ca.pem().into_bytes(),
+        acceptor: TlsAcceptor::from(Arc::new(config)),
+    })
+}
+
+/// The CA and the leaf, valid from an hour before `now` (unix seconds) for 30 days.
+fn issue(now: i64) -> Result<Issued, String> {
+    let key = || KeyPair::generate().map(Zeroizing::new);
+    let ca_key = key().map_err(|e| format!("cannot create the emulator CA key: {e}"))?;
+    let leaf_key = key().map_err(|e| format!("cannot create the server key: {e}"))?;
+
+    let mut ca = params("graphd emulator CA", now);
+    ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca_cert = ca
+        .self_signed(&*ca_key)
+        .map_err(|e| format!("cannot create the emulator CA: {e}"))?;
+
+    let mut leaf = params("127.0.0.1", now);
+    leaf.is_ca = IsCa::ExplicitNoCa;
+    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let localhost = "localhost"
+        .try_into()
+        .map_err(|e| format!("cannot name the server certificate: {e}"))?;
+    leaf.subject_alt_names = vec![
+        SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        SanType::DnsName(localhost),
+    ];
+    let issuer = Issuer::new(ca, &*ca_key);
+    let leaf_cert = leaf
+        .signed_by(&*leaf_key, &issuer)
         .map_err(|e| format!("cannot create the server certificate: {e}"))?;
-    let ca_pem = ca.to_pem().map_err(|e| e.to_string())?;
-    let mut chain = leaf.to_pem().map_err(|e| e.to_string())?;
-    chain.extend_from_slice(&ca_pem);
-    let key_pem = zeroize::Zeroizing::new(
-        keys.server
-            .private_key_to_pem_pkcs8()
-            .map_err(|e| e.to_string())?,
-    );
-    let identity = native_tls::Identity::from_pkcs8(&chain, &key_pem).map_err(|e| e.to_string())?;
-    let acceptor = native_tls::TlsAcceptor::new(identity).map_err(|e| e.to_string())?;
-    Ok(TlsMaterial { ca_pem, acceptor })
+    Ok(Issued {
+        ca: ca_cert,
+        leaf: leaf_cert,
+        leaf_key,
+    })
 }
 
-fn builder(
-    subject_cn: &str,
-) -> Result<(X509Builder, openssl::x509::X509Name), openssl::error::ErrorStack> {
-    let mut name = X509NameBuilder::new()?;
-    name.append_entry_by_text("O", "graphd emulator (test only)")?;
-    name.append_entry_by_text("CN", subject_cn)?;
-    let name = name.build();
-    let mut b = X509::builder()?;
-    b.set_version(2)?;
-    let mut serial = BigNum::new()?;
-    serial.rand(127, MsbOption::MAYBE_ZERO, false)?;
-    b.set_serial_number(&*serial.to_asn1_integer()?)?;
-    b.set_subject_name(&name)?;
-    // A little in the past, so a client whose clock lags slightly still accepts it.
-    b.set_not_before(&*Asn1Time::from_unix(crate::clock::now_unix() - 3600)?)?;
-    b.set_not_after(&*Asn1Time::days_from_now(30)?)?;
-    Ok((b, name))
-}
-
-fn ca_cert(key: &PKeyRef<Private>) -> Result<X509, openssl::error::ErrorStack> {
-    let (mut b, name) = builder("graphd emulator CA")?;
-    b.set_issuer_name(&name)?;
-    b.set_pubkey(key)?;
-    b.append_extension(BasicConstraints::new().critical().ca().pathlen(0).build()?)?;
-    b.append_extension(
-        KeyUsage::new()
-            .critical()
-            .key_cert_sign()
-            .crl_sign()
-            .build()?,
-    )?;
-    let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(None, None))?;
-    b.append_extension(ski)?;
-    let aki = AuthorityKeyIdentifier::new()
-        .keyid(false)
-        .build(&b.x509v3_context(None, None))?;
-    b.append_extension(aki)?;
-    b.sign(key, MessageDigest::sha256())?;
-    Ok(b.build())
-}
-
-fn server_cert(
-    key: &PKeyRef<Private>,
-    ca: &X509Ref,
-    ca_key: &PKeyRef<Private>,
-) -> Result<X509, openssl::error::ErrorStack> {
-    let (mut b, _) = builder("127.0.0.1")?;
-    b.set_issuer_name(ca.subject_name())?;
-    b.set_pubkey(key)?;
-    b.append_extension(BasicConstraints::new().critical().build()?)?;
-    b.append_extension(
-        KeyUsage::new()
-            .critical()
-            .digital_signature()
-            .key_encipherment()
-            .build()?,
-    )?;
-    b.append_extension(ExtendedKeyUsage::new().server_auth().build()?)?;
-    let san = SubjectAlternativeName::new()
-        .ip(&IpAddr::V4(Ipv4Addr::LOCALHOST).to_string())
-        .dns("localhost")
-        .build(&b.x509v3_context(Some(ca), None))?;
-    b.append_extension(san)?;
-    let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(Some(ca), None))?;
-    b.append_extension(ski)?;
-    let aki = AuthorityKeyIdentifier::new()
-        .keyid(true)
-        .build(&b.x509v3_context(Some(ca), None))?;
-    b.append_extension(aki)?;
-    b.sign(ca_key, MessageDigest::sha256())?;
-    Ok(b.build())
+/// Subject `O=graphd emulator (test only), CN=<cn>`, a random positive 128-bit serial
+/// (RFC 5280 §4.1.2.2), validity around `now`, and an authority key identifier.
+fn params(cn: &str, now: i64) -> CertificateParams {
+    let mut p = CertificateParams::default();
+    let mut name = DistinguishedName::new();
+    name.push(DnType::OrganizationName, ORGANIZATION);
+    name.push(DnType::CommonName, cn);
+    p.distinguished_name = name;
+    let mut serial = super::keys::random::<16>();
+    // Positive, and 16 bytes long in DER (no leading zero byte).
+    serial[0] = (serial[0] & 0x7f) | 0x40;
+    p.serial_number = Some(SerialNumber::from_slice(&serial));
+    let now = Duration::from_secs(u64::try_from(now).unwrap_or(0));
+    let epoch = rcgen::date_time_ymd(1970, 1, 1);
+    p.not_before = epoch + now.saturating_sub(BACKDATE);
+    p.not_after = epoch + now + VALIDITY;
+    p.use_authority_key_identifier_extension = true;
+    p
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use openssl::nid::Nid;
     use openssl::stack::Stack;
     use openssl::x509::store::X509StoreBuilder;
-    use openssl::x509::{X509StoreContext, X509VerifyResult};
+    use openssl::x509::verify::X509VerifyFlags;
+    use openssl::x509::{X509, X509StoreContext, X509VerifyResult};
 
-    #[test]
-    fn leaf_verifies_against_the_ca_for_loopback_names() {
-        let keys = keys().unwrap();
-        let ca = ca_cert(&keys.ca).unwrap();
-        let leaf = server_cert(&keys.server, &ca, &keys.ca).unwrap();
+    const NOW: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+
+    fn x509(cert: &Certificate) -> X509 {
+        X509::from_der(cert.der()).unwrap()
+    }
+
+    /// OpenSSL's verdict on the chain with `-x509_strict`, at `at` (unix seconds).
+    fn verify_strict(ca: &X509, leaf: &X509, at: i64) -> X509VerifyResult {
         let mut store = X509StoreBuilder::new().unwrap();
         store.add_cert(ca.clone()).unwrap();
+        store.set_flags(X509VerifyFlags::X509_STRICT).unwrap();
+        let mut params = openssl::x509::verify::X509VerifyParam::new().unwrap();
+        params.set_time(at);
+        params.set_flags(X509VerifyFlags::X509_STRICT).unwrap();
+        store.set_param(&params).unwrap();
         let store = store.build();
         let mut ctx = X509StoreContext::new().unwrap();
-        let chain = Stack::new().unwrap();
-        let ok = ctx
-            .init(&store, &leaf, &chain, |c| {
-                c.verify_cert()?;
-                Ok(c.error())
-            })
-            .unwrap();
-        assert_eq!(ok, X509VerifyResult::OK);
-        let sans: Vec<String> = leaf
-            .subject_alt_names()
-            .unwrap()
-            .iter()
-            .map(|n| {
-                n.dnsname()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("{:?}", n.ipaddress()))
-            })
-            .collect();
-        assert!(sans.contains(&"localhost".to_string()));
-        assert!(sans.iter().any(|s| s.contains("127, 0, 0, 1")), "{sans:?}");
-        assert!(
-            generate()
-                .unwrap()
-                .ca_pem
-                .starts_with(b"-----BEGIN CERTIFICATE-----")
+        ctx.init(&store, leaf, &Stack::new().unwrap(), |c| {
+            c.verify_cert()?;
+            Ok(c.error())
+        })
+        .unwrap()
+    }
+
+    /// `openssl x509 -text` of a certificate.
+    fn text(cert: &X509) -> String {
+        String::from_utf8(cert.to_text().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_chain_passes_strict_verification_within_its_validity_only() {
+        let issued = issue(NOW).unwrap();
+        let (ca, leaf) = (x509(&issued.ca), x509(&issued.leaf));
+        assert_eq!(verify_strict(&ca, &leaf, NOW), X509VerifyResult::OK);
+        assert_eq!(verify_strict(&ca, &leaf, NOW - 3500), X509VerifyResult::OK);
+        assert_eq!(
+            verify_strict(&ca, &leaf, NOW - 3700).error_string(),
+            "certificate is not yet valid"
         );
+        assert_eq!(
+            verify_strict(&ca, &leaf, NOW + 31 * 86_400).error_string(),
+            "certificate has expired"
+        );
+        // A CA from another emulator does not vouch for this leaf.
+        let other = x509(&issue(NOW).unwrap().ca);
+        assert_ne!(verify_strict(&other, &leaf, NOW), X509VerifyResult::OK);
+    }
+
+    #[test]
+    fn the_ca_has_the_extensions_strict_verifiers_insist_on() {
+        let issued = issue(NOW).unwrap();
+        let ca = text(&x509(&issued.ca));
+        for needed in [
+            "X509v3 Basic Constraints: critical\n                CA:TRUE, pathlen:0",
+            "X509v3 Key Usage: critical\n                Certificate Sign, CRL Sign",
+            "X509v3 Subject Key Identifier:",
+            "X509v3 Authority Key Identifier:",
+            "Subject: O=graphd emulator (test only), CN=graphd emulator CA",
+        ] {
+            assert!(ca.contains(needed), "{needed:?} missing from\n{ca}");
+        }
+    }
+
+    #[test]
+    fn the_leaf_serves_loopback_names_only() {
+        let issued = issue(NOW).unwrap();
+        let (ca, leaf) = (x509(&issued.ca), x509(&issued.leaf));
+        let shown = text(&leaf);
+        for needed in [
+            "X509v3 Basic Constraints: critical\n                CA:FALSE",
+            "X509v3 Key Usage: critical\n                Digital Signature",
+            "X509v3 Extended Key Usage: \n                TLS Web Server Authentication",
+            "DNS:localhost",
+            "IP Address:127.0.0.1",
+            "X509v3 Subject Key Identifier:",
+        ] {
+            assert!(shown.contains(needed), "{needed:?} missing from\n{shown}");
+        }
+        let sans = leaf.subject_alt_names().unwrap();
+        assert_eq!(sans.len(), 2, "{shown}");
+        // The leaf's authority key identifier is the CA's subject key identifier.
+        assert_eq!(
+            leaf.authority_key_id().unwrap().as_slice(),
+            ca.subject_key_id().unwrap().as_slice()
+        );
+        assert_eq!(
+            leaf.issuer_name().to_der().unwrap(),
+            ca.subject_name().to_der().unwrap()
+        );
+        let cn = leaf.subject_name().entries_by_nid(Nid::COMMONNAME).next();
+        assert_eq!(cn.unwrap().data().as_slice(), b"127.0.0.1");
+    }
+
+    #[test]
+    fn every_certificate_gets_its_own_key_and_serial() {
+        let (a, b) = (issue(NOW).unwrap(), issue(NOW).unwrap());
+        let (a_ca, b_ca) = (x509(&a.ca), x509(&b.ca));
+        assert_ne!(
+            a_ca.serial_number().to_bn().unwrap(),
+            b_ca.serial_number().to_bn().unwrap()
+        );
+        assert_ne!(
+            a_ca.serial_number().to_bn().unwrap(),
+            x509(&a.leaf).serial_number().to_bn().unwrap()
+        );
+        assert_ne!(
+            a_ca.subject_key_id().unwrap().as_slice(),
+            b_ca.subject_key_id().unwrap().as_slice()
+        );
+        assert_eq!(a_ca.serial_number().to_bn().unwrap().num_bytes(), 16);
+    }
+
+    #[test]
+    fn generate_gives_the_ca_pem_clients_trust() {
+        let material = generate().unwrap();
+        let certs = X509::stack_from_pem(&material.ca_pem).unwrap();
+        assert_eq!(certs.len(), 1);
+        assert!(text(&certs[0]).contains("CA:TRUE"));
+        assert!(!String::from_utf8_lossy(&material.ca_pem).contains("PRIVATE KEY"));
     }
 }

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::FileProblem;
+
 /// Which credential a password belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encrypted {
@@ -22,15 +24,8 @@ impl fmt::Display for Encrypted {
 /// Why a credential file cannot be used. Never holds file contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CredentialProblem {
-    NotFound,
-    IsDirectory,
-    NotRegularFile,
-    PermissionDenied,
-    Unreadable(String),
-    TooLarge {
-        limit: u64,
-    },
-    Empty,
+    /// The file itself cannot be read (missing, a directory, a FIFO, too large, empty...).
+    File(FileProblem),
     NotUtf8Password,
     Unrecognized,
     TruncatedPem {
@@ -67,7 +62,6 @@ pub enum CredentialProblem {
     WrongPassword(Encrypted),
     CorruptPfx,
     LegacyPfxUnsupported,
-    BadThumbprint,
     ThumbprintMismatch {
         configured: String,
         actual: String,
@@ -80,9 +74,10 @@ pub enum CredentialProblem {
     },
     /// PEM (or PKCS#12) holding neither a private key nor a certificate: a CSR, a public key.
     NothingUsable,
-    SymlinkLoop,
     /// The `--password-file` (or config `password_file`) cannot be used, for this reason.
-    PasswordFile(Box<CredentialProblem>),
+    PasswordFile(FileProblem),
+    /// The certificate file now holds another certificate than when graphd started.
+    ChangedWhileRunning,
     /// An encrypted PFX without an integrity MAC (`-nomac`), which OpenSSL 3.0 cannot open.
     PfxWithoutMac,
 }
@@ -91,17 +86,10 @@ impl fmt::Display for CredentialProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use CredentialProblem::*;
         match self {
-            NotFound => f.write_str("no such file"),
-            IsDirectory => f.write_str("is a directory, not a certificate or key file"),
-            NotRegularFile => f.write_str("is not a regular file (a FIFO, socket or device?)"),
-            PermissionDenied => f.write_str("permission denied"),
-            Unreadable(reason) => write!(f, "cannot read: {reason}"),
-            TooLarge { limit } => write!(
-                f,
-                "is larger than {} KiB, far more than any key, certificate or password file needs; not read",
-                limit / 1024
-            ),
-            Empty => f.write_str("is empty"),
+            File(FileProblem::IsDirectory) => {
+                f.write_str("is a directory, not a certificate or key file")
+            }
+            File(problem) => write!(f, "{problem}"),
             NotUtf8Password => f.write_str("the password is not valid UTF-8"),
             Unrecognized => f.write_str("holds neither PEM nor PKCS#12 (PFX) data"),
             TruncatedPem { label, line } => {
@@ -140,7 +128,6 @@ impl fmt::Display for CredentialProblem {
             LegacyPfxUnsupported => f.write_str(
                 "the PFX uses legacy encryption (RC2/3DES) and OpenSSL's legacy provider is not available",
             ),
-            BadThumbprint => f.write_str("the thumbprint is not 40 hexadecimal digits (a SHA-1 thumbprint)"),
             ThumbprintMismatch { configured, actual } => write!(
                 f,
                 "the configured thumbprint {configured} is not the certificate's ({actual})"
@@ -150,8 +137,10 @@ impl fmt::Display for CredentialProblem {
             ),
             MalformedPem { line } => write!(f, "the PEM BEGIN marker at line {line} is malformed"),
             NothingUsable => f.write_str("holds no private key or certificate"),
-            SymlinkLoop => f.write_str("is a symbolic link loop"),
             PasswordFile(problem) => write!(f, "cannot use it as the password file: {problem}"),
+            ChangedWhileRunning => f.write_str(
+                "the file now holds another certificate than when graphd started (was it rotated meanwhile?)",
+            ),
             PfxWithoutMac => f.write_str(
                 "the PFX is encrypted but has no integrity MAC (made with -nomac); OpenSSL cannot open it",
             ),
@@ -163,14 +152,10 @@ impl CredentialProblem {
     pub fn hint(&self) -> Option<String> {
         use CredentialProblem::*;
         let h = match self {
-            NotFound | IsDirectory | NotRegularFile => {
-                "check the path given with --cert, --key or AZURE_CLIENT_CERTIFICATE_PATH"
-            }
-            PermissionDenied => {
-                "make the file readable by this user, and by nobody else (chmod 600)"
-            }
-            Unreadable(_) => "check the path and that the file is readable",
-            TooLarge { .. } | Empty | Unrecognized => {
+            File(
+                FileProblem::NotFound | FileProblem::IsDirectory | FileProblem::NotRegularFile,
+            ) => "check the path given with --cert, --key or AZURE_CLIENT_CERTIFICATE_PATH",
+            File(FileProblem::TooLarge { .. } | FileProblem::Empty) | Unrecognized => {
                 "pass a PEM file (key and certificate) or a PFX/PKCS#12 file; `graphd gen-cert` makes one"
             }
             NotUtf8Password => "save the password as UTF-8 text",
@@ -207,7 +192,6 @@ impl CredentialProblem {
             LegacyPfxUnsupported => {
                 "install OpenSSL's legacy provider (ossl-modules/legacy.so), or re-export the PFX with modern encryption"
             }
-            BadThumbprint => "copy the thumbprint shown in the portal (Certificates & secrets)",
             ThumbprintMismatch { .. } => {
                 "remove \"thumbprint\" from the config, or point it at the matching certificate"
             }
@@ -220,10 +204,11 @@ impl CredentialProblem {
             NothingUsable => {
                 "pass a PEM file holding the private key and its certificate, or a PFX/PKCS#12 file; `graphd gen-cert` makes one"
             }
-            SymlinkLoop => "the path is a symbolic link that points back to itself; fix the link",
+            File(other) => other.generic_hint().unwrap_or_default(),
             PasswordFile(_) => {
                 "--password-file (or \"password_file\" in --config) must name a readable regular file holding the password"
             }
+            ChangedWhileRunning => "run the command again: it reads the new certificate",
             PfxWithoutMac => {
                 "convert it to PEM with `openssl pkcs12 -in FILE -nodes -out cred.pem` (then chmod 600 cred.pem), or export the PFX again with a MAC"
             }

@@ -4,7 +4,7 @@ use std::fmt;
 
 use super::printable;
 
-/// A Microsoft Graph error (facts §7.4), already reduced to what is shown.
+/// A Microsoft Graph error (docs/protocol.md#graph-errors), already reduced to what is shown.
 #[derive(Debug, Clone)]
 pub struct GraphFailure {
     pub status: u16,
@@ -27,7 +27,7 @@ pub struct GraphHintContext<'a> {
 }
 
 impl GraphFailure {
-    /// The hint for a Graph error answer (facts §7.3, §7.4): branch on the status and `code`,
+    /// The hint for a Graph error answer (docs/protocol.md#advanced-queries, #graph-errors): branch on the status and `code`,
     /// never on the message, as Graph's error guidance says.
     pub fn hint_for(status: u16, code: Option<&str>, ctx: &GraphHintContext<'_>) -> Option<String> {
         let users = ctx.path.contains("/users");

@@ -1,11 +1,11 @@
-//! The token service's refusals: Entra's error response (facts §3.4), the context graphd adds,
+//! The token service's refusals: Entra's error response (docs/protocol.md#token-errors), the context graphd adds,
 //! the one-line message with the AADSTS code, its meaning and the request ids, and the hint
 //! that says what to do. Server text is shown only after `printable` has made it safe.
 
 use std::fmt;
 use std::path::PathBuf;
 
-/// An Entra ID error response (facts §3.4), plus what graphd knows to make the hint useful.
+/// An Entra ID error response (docs/protocol.md#token-errors), plus what graphd knows to make the hint useful.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct EntraError {
     #[serde(default)]
@@ -102,7 +102,7 @@ pub fn printable(text: &str, max: usize) -> String {
     out.trim().to_string()
 }
 
-/// What an AADSTS code means, for answers whose description says nothing (facts §4).
+/// What an AADSTS code means, for answers whose description says nothing (docs/protocol.md#aadsts-codes).
 fn meaning(code: u64) -> Option<&'static str> {
     Some(match code {
         700027 => {

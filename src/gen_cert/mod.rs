@@ -2,7 +2,7 @@
 //! registration, and the bytes of the files that hold them.
 //!
 //! OpenSSL does the work (rcgen cannot generate RSA keys). The certificate is what Entra ID
-//! accepts for a certificate credential (facts §6: RSA, 2048 bits or more, SHA-256) and what
+//! accepts for a certificate credential (docs/protocol.md#registering-a-certificate: RSA, 2048+ bits, SHA-256) and what
 //! a client certificate looks like: v3, basicConstraints critical CA:FALSE, keyUsage critical
 //! digitalSignature, extendedKeyUsage clientAuth, a subject key identifier, and a random
 //! positive 16-byte serial number.
@@ -34,7 +34,7 @@ pub use subject::Subject;
 
 use crate::clock;
 use crate::credential::Thumbprints;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, UsageProblem};
 use crate::secret::Password;
 
 /// The private key, PKCS#8 PEM (encrypted with `--encrypt-key`).
@@ -74,16 +74,18 @@ pub struct Generated {
 pub fn generate(req: &Request<'_>) -> Result<Generated> {
     // clap already refuses these; a library caller gets the same answer.
     if !KEY_SIZES.contains(&req.key_bits) {
-        return Err(Error::usage(
-            format!("--key-size {} is not one of 2048, 3072, 4096", req.key_bits),
-            Some("2048 is Entra ID's minimum and the usual choice".to_string()),
-        ));
+        return Err(Error::Usage(UsageProblem::OutOfRange {
+            flag: "--key-size",
+            value: req.key_bits.to_string(),
+            allowed: "one of 2048, 3072, 4096",
+        }));
     }
     if !(1..=MAX_DAYS).contains(&req.days) {
-        return Err(Error::usage(
-            format!("--days {} is not in 1..={MAX_DAYS}", req.days),
-            Some("365 is the default".to_string()),
-        ));
+        return Err(Error::Usage(UsageProblem::OutOfRange {
+            flag: "--days",
+            value: req.days.to_string(),
+            allowed: "in 1..=3650",
+        }));
     }
     let key =
         PKey::from_rsa(Rsa::generate(req.key_bits).map_err(openssl_bug)?).map_err(openssl_bug)?;

@@ -193,10 +193,8 @@ fn entry(piece: &[(char, bool)], sep: char) -> Result<(usize, String), String> {
         return Err(if shown.trim().is_empty() {
             format!("the subject has an empty component (two {sep:?} in a row, or one at the end)")
         } else {
-            format!(
-                "{:?} is not NAME=VALUE (write a {sep:?} inside a value as \\{sep})",
-                shown.trim()
-            )
+            // Not repeated: a value typed in the wrong place may be a secret.
+            format!("a component is not NAME=VALUE (write a {sep:?} inside a value as \\{sep})")
         });
     };
     let key: String = piece[..eq].iter().map(|&(c, _)| c).collect();
@@ -207,7 +205,14 @@ fn entry(piece: &[(char, bool)], sep: char) -> Result<(usize, String), String> {
             a.label.eq_ignore_ascii_case(key)
                 || a.aliases.iter().any(|x| x.eq_ignore_ascii_case(key))
         })
-        .ok_or_else(|| format!("unknown attribute {key:?}; use {ACCEPTED}"))?;
+        .ok_or_else(|| {
+            // An attribute name is short and plain; anything else is not repeated.
+            if key.len() <= 24 && key.chars().all(|c| c.is_ascii_alphanumeric()) {
+                format!("unknown attribute {key:?}; use {ACCEPTED}")
+            } else {
+                format!("unknown attribute; use {ACCEPTED}")
+            }
+        })?;
     let a = &ATTRS[attr];
     // Unescaped blanks around the value are layout ("CN=x, O=y"); escaped ones are kept.
     let mut value = &piece[eq + 1..];

@@ -2,28 +2,26 @@
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{CaFileProblem, ConfigProblem, Error, Result};
+use crate::fileio;
+
+/// The largest CA file graphd reads: a system bundle is ~200 KiB.
+const MAX_CA_FILE: u64 = 4 * 1024 * 1024;
 
 /// The PEM certificates of `--ca-file`.
 pub fn read_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>> {
-    let bytes = crate::credential::read_limited(path, crate::credential::MAX_CREDENTIAL_FILE)
-        .map_err(|e| match e {
-            Error::Credential { problem, .. } => Error::config(
-                format!("CA file {}: {problem}", path.display()),
-                Some(
-                    "--ca-file (GRAPHD_CA_FILE) takes a PEM file of trusted root certificates"
-                        .to_string(),
-                ),
-            ),
-            other => other,
-        })?;
+    let fail = |problem| {
+        Error::Config(ConfigProblem::CaFile {
+            path: path.to_path_buf(),
+            problem,
+        })
+    };
+    let bytes =
+        fileio::read_bounded(path, MAX_CA_FILE).map_err(|p| fail(CaFileProblem::File(p)))?;
     let certs = crate::credential::certificates_from_pem(&bytes)
-        .map_err(|problem| Error::config(format!("CA file {}: {problem}", path.display()), None))?;
+        .map_err(|p| fail(CaFileProblem::Pem(p)))?;
     if certs.is_empty() {
-        return Err(Error::config(
-            format!("CA file {} holds no PEM certificate", path.display()),
-            Some("--ca-file takes PEM (-----BEGIN CERTIFICATE-----) root certificates".to_string()),
-        ));
+        return Err(fail(CaFileProblem::NoCertificate));
     }
     certs
         .iter()
@@ -31,12 +29,7 @@ pub fn read_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>> {
             c.to_der()
                 .ok()
                 .and_then(|der| reqwest::Certificate::from_der(&der).ok())
-                .ok_or_else(|| {
-                    Error::config(
-                        format!("CA file {}: a certificate cannot be used", path.display()),
-                        None,
-                    )
-                })
+                .ok_or_else(|| fail(CaFileProblem::Unusable))
         })
         .collect()
 }

@@ -12,6 +12,7 @@
 //! 502, 503, 504, honouring `Retry-After`, else exponential backoff with jitter. `-v` traces
 //! each attempt (method, host, path, status, request ids, waits) without secrets.
 
+mod body;
 mod ca;
 mod failure;
 mod proxy;
@@ -337,25 +338,15 @@ pub fn host_of(url: &Url) -> String {
 }
 
 /// Reads a body of at most `limit` bytes into zeroizing memory (token responses hold
-/// tokens); `None` when it is larger, which a `Content-Length` can tell before reading.
+/// tokens) that is never reallocated unwiped (`body`); `None` when it is larger, which a
+/// `Content-Length` can tell before reading.
 async fn read_body(
-    mut resp: Response,
+    resp: Response,
     limit: usize,
 ) -> Result<Option<Zeroizing<Vec<u8>>>, reqwest::Error> {
-    if resp
-        .content_length()
-        .is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX))
-    {
-        return Ok(None);
-    }
-    let mut body = Zeroizing::new(Vec::new());
-    while let Some(chunk) = resp.chunk().await? {
-        if body.len() + chunk.len() > limit {
-            return Ok(None);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Some(body))
+    Ok(body::read(resp, limit)
+        .await?
+        .map(body::BodyBuffer::into_inner))
 }
 
 /// Reads a response body of at most `limit` bytes into zeroizing memory; `Err(())` when it is

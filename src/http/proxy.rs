@@ -48,14 +48,8 @@ pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Vec<(&'static
     ];
     for (found, make) in wanted {
         let Some((name, value)) = found else { continue };
-        let proxy = make(value.trim()).map_err(|_| {
-            Error::config(
-                format!("{name} is set but is not a proxy URL"),
-                Some(format!(
-                    "set {name} to http://HOST:PORT (or unset it); NO_PROXY lists hosts reached directly"
-                )),
-            )
-        })?;
+        let proxy = make(value.trim())
+            .map_err(|_| Error::Config(crate::error::ConfigProblem::Proxy { var: name }))?;
         messages::trace(&format!(
             "proxy: {name} is set (not used for NO_PROXY hosts and loopback)"
         ));

@@ -15,7 +15,7 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// Requested waits are kept below this before any arithmetic (a year: far past any cap).
 const WAIT_CEILING_SECS: f64 = 365.0 * 86_400.0;
 
-/// Statuses worth retrying (issue 4; Graph's retry guidance, facts §7.5).
+/// Statuses worth retrying (issue 4; Graph's retry guidance, docs/protocol.md#throttling).
 pub fn is_transient(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
 }

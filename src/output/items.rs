@@ -9,8 +9,8 @@ use std::io::{self, BufWriter, StdoutLock, Write};
 
 use serde_json::value::RawValue;
 
+use super::OutputFormat;
 use super::cells::{cells, first_fields, widths, write_row};
-use crate::cli::OutputFormat;
 use crate::error::{Error, Result};
 
 /// Output buffer: large enough that a page goes out in a few writes.

@@ -12,6 +12,20 @@ use crate::error::{Error, Result};
 
 pub use items::ItemWriter;
 
+/// Output formats for Graph collections (`--output`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// One JSON array, written as pages arrive.
+    #[default]
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// Aligned columns for a terminal.
+    Table,
+    /// RFC 4180 CSV with a header row.
+    Csv,
+}
+
 /// Writes `text` and a newline to stdout, flushed.
 pub fn line(text: &str) -> Result<()> {
     let mut out = io::stdout().lock();

@@ -1,4 +1,4 @@
-//! What real clients send and Entra accepts must pass (facts §1.2, §2.2): each variant alone.
+//! What real clients send and Entra accepts must pass (docs/protocol.md#what-peers-send): each variant alone.
 
 use base64::engine::general_purpose::URL_SAFE;
 use graphd::emulator::NBF_SKEW_SECS;

@@ -1,5 +1,5 @@
 //! Every client-assertion rule, each broken alone: the AADSTS code, `error` and HTTP
-//! status must be Entra's (facts §1, §2, §4, §11).
+//! status must be Entra's (docs/protocol.md#inferred-rules).
 
 use graphd::emulator::{EmulatorConfig, NBF_SKEW_SECS};
 use graphd::jws::Alg;

@@ -1,4 +1,4 @@
-//! The Graph side: paging, query options, single users and bearer checks (facts §7).
+//! The Graph side: paging, query options, single users and bearer checks (docs/protocol.md#paging).
 
 use std::collections::HashSet;
 

@@ -1,4 +1,4 @@
-//! The Graph side: single users, bearer checks, permissions, origins (facts §7.4).
+//! The Graph side: single users, bearer checks, permissions, origins (docs/protocol.md#graph-errors).
 
 use super::*;
 
@@ -31,6 +31,20 @@ async fn single_user_by_id_or_upn() {
         .await
         .json();
     assert_eq!(by_upn["id"], listed["id"]);
+    // A percent-encoded key is decoded (RFC 3986 §2.1); a `+` in a path stays a plus sign.
+    let encoded = upn.replace('@', "%40").replacen('.', "%2E", 1);
+    let by_encoded = graph_get(&emu, &format!("/v1.0/users/{encoded}?$select=id"), &t).await;
+    assert_eq!(by_encoded.json()["id"], listed["id"], "{encoded}");
+    let plus = graph_get(&emu, "/v1.0/users/a+b%20c@example.com", &t).await;
+    assert_eq!(plus.status, 404);
+    let message = plus.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.starts_with("Resource 'a+b c@example.com' does not exist"),
+        "{message}"
+    );
     for missing in [
         "00000000-0000-4000-8000-000000000000",
         "nobody@example.com",

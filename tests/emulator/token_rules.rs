@@ -1,5 +1,5 @@
 //! Every token-request rule (method, tenant, form, credential, scope), each broken alone: the AADSTS code, `error` and HTTP status
-//! must be Entra's (facts §1-§4, §11).
+//! must be Entra's (docs/protocol.md#token-errors, #aadsts-codes).
 
 use serde_json::json;
 

@@ -333,8 +333,8 @@ pub fn good_token(token: &str) -> Vec<u8> {
     ))
 }
 
-/// A Graph error answer in Graph's shape (https://learn.microsoft.com/graph/errors), with
-/// `request-id` set as Graph sets it.
+/// A Graph error answer in Graph's shape (docs/protocol.md#graph-errors), with `request-id`
+/// set as Graph sets it.
 pub fn graph_error(status: u16, code: &str, message: &str, request_id: &str) -> Vec<u8> {
     let body = serde_json::json!({"error": {
         "code": code,

@@ -63,7 +63,7 @@ fn the_form_has_exactly_the_documented_fields() {
         );
         assert_eq!(r.header("user-agent"), Some(USER_AGENT));
         assert!(r.header("client-request-id").is_some_and(is_uuid), "{r:?}");
-        // Facts §3.2: these five, each once, nothing else (no client_secret, ever).
+        // docs/protocol.md#token-request: these five, each once, nothing else (no client_secret, ever).
         let names: Vec<String> = r.form().into_iter().map(|(k, _)| k).collect();
         assert_eq!(
             names,

@@ -175,12 +175,73 @@ fn count_resends_consistency_level_on_every_page() {
         assert!(r.path.contains("$count=true"), "{}", r.path);
     }
 
-    // Without --count the header is not sent (basic queries need none, facts §7.3).
+    // Without --count the header is not sent (basic queries need none, docs/protocol.md#advanced-queries).
     let emu = start(1500);
     list(&emu, &["-o", "ndjson"]);
     assert!(
         graph_requests(&emu)
             .iter()
             .all(|r| r.consistency_level.is_none())
+    );
+}
+
+#[test]
+fn query_values_travel_percent_encoded_as_rfc_3986_asks() {
+    let emu = start(20);
+    let first = ndjson(&list(
+        &emu,
+        &[
+            "-o",
+            "ndjson",
+            "--max",
+            "1",
+            "--select",
+            "userPrincipalName",
+        ],
+    ));
+    let upn = first[0]["userPrincipalName"].as_str().unwrap().to_string();
+    assert!(
+        upn.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.@".contains(&b)),
+        "{upn}"
+    );
+    let before = graph_requests(&emu).len();
+    let users = ndjson(&list(
+        &emu,
+        &[
+            "-o",
+            "ndjson",
+            "--select",
+            "id,userPrincipalName",
+            "--filter",
+            &format!("userPrincipalName eq '{upn}'"),
+        ],
+    ));
+    // The emulator decoded what graphd encoded: exactly that user.
+    assert_eq!(users.len(), 1, "{users:?}");
+    assert_eq!(users[0]["userPrincipalName"], upn.as_str());
+    assert_eq!(
+        graph_requests(&emu)[before].path,
+        format!(
+            "/v1.0/users?$top=999&$select=id%2CuserPrincipalName&$filter=userPrincipalName%20eq%20%27{}%27",
+            upn.replace('@', "%40")
+        )
+    );
+
+    // A plus sign travels as %2B: a bare `+` would reach Graph as a space.
+    let users = ndjson(&list(
+        &emu,
+        &[
+            "-o",
+            "ndjson",
+            "--filter",
+            "userPrincipalName eq 'a+b@x.com'",
+        ],
+    ));
+    assert!(users.is_empty(), "{users:?}");
+    let sent = graph_requests(&emu).last().unwrap().path.clone();
+    assert!(
+        sent.ends_with("&$filter=userPrincipalName%20eq%20%27a%2Bb%40x.com%27"),
+        "{sent}"
     );
 }

@@ -1,6 +1,6 @@
 //! The Graph-shaped side: bearer checks against the tokens this emulator issued, then
 //! `GET /v1.0/users` (paged), `/users/$count` and `/users/{id-or-upn}` over synthetic users,
-//! with Graph's error shape everywhere (facts §7).
+//! with Graph's error shape everywhere (docs/protocol.md#graph-errors).
 
 mod names;
 mod props;
@@ -19,7 +19,7 @@ use self::users::{Prop, User};
 use super::keys::{self, GRAPH_APP_ID, GRAPH_RESOURCE};
 use super::respond::{self, Ctx, Resp};
 
-/// Application permissions that allow reading users (facts §7.1).
+/// Application permissions that allow reading users (docs/protocol.md#listing-users).
 pub const READ_USERS_ROLES: &[&str] = &[
     "User.Read.All",
     "User.ReadWrite.All",
@@ -28,7 +28,7 @@ pub const READ_USERS_ROLES: &[&str] = &[
 ];
 
 /// Most users examined for one filtered page; Graph pages may hold fewer items than `$top`,
-/// even none (facts §7.2), and a filtered scan over a million users stops here per page.
+/// even none (docs/protocol.md#paging), and a filtered scan over a million users stops here per page.
 const SCAN_CAP: u64 = 50_000;
 
 /// Routes a Graph request. `next_link` replaces the page's `@odata.nextLink` (a fault).
@@ -46,7 +46,7 @@ pub fn handle(
     }
 }
 
-/// Graph's error body (facts §7.4), with a 401's `WWW-Authenticate`.
+/// Graph's error body (docs/protocol.md#graph-errors), with a 401's `WWW-Authenticate`.
 pub fn error(f: &Fail, ctx: &Ctx) -> Resp {
     let date = crate::clock::rfc3339(ctx.now);
     let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
@@ -283,7 +283,7 @@ fn list(
     let mut out = Vec::with_capacity(200 + top as usize * 64 * (props.len() + 1));
     out.extend_from_slice(b"{\"@odata.context\":");
     users::write_str(&mut out, &context(ctx, version, q.select.as_deref(), false));
-    // `@odata.count` on the first page only, and only with ConsistencyLevel (facts §7.2, §7.3).
+    // `@odata.count` on the first page only, and only with ConsistencyLevel (docs/protocol.md#paging).
     if q.count && advanced && q.skiptoken.is_none() {
         let _ = write!(out, ",\"@odata.count\":{}", count_matches(q, ctx));
     }
@@ -331,7 +331,7 @@ fn list(
     Ok(respond::json(200, out))
 }
 
-/// `/users/$count`: a text/plain number, only with `ConsistencyLevel: eventual` (facts §7.3).
+/// `/users/$count`: a text/plain number, only with `ConsistencyLevel: eventual` (docs/protocol.md#advanced-queries).
 fn count(ctx: &Ctx, q: &Query, advanced: bool) -> Result<Resp, Fail> {
     if !advanced {
         return Err(fail(
@@ -348,7 +348,7 @@ fn count(ctx: &Ctx, q: &Query, advanced: bool) -> Result<Resp, Fail> {
 }
 
 fn single(ctx: &Ctx, version: &str, q: &Query, key: &str) -> Result<Resp, Fail> {
-    let key = percent_decode(key);
+    let key = crate::query::decode_segment(key);
     let (n, domain) = (ctx.shared.users, ctx.shared.domain.as_str());
     let index = if key.contains('@') {
         users::index_of_upn(&key, n, domain)
@@ -383,11 +383,4 @@ fn single(ctx: &Ctx, version: &str, q: &Query, key: &str) -> Result<Resp, Fail> 
     }
     out.push(b'}');
     Ok(respond::json(200, out))
-}
-
-fn percent_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("k={}", s.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.to_string())
-        .unwrap_or_else(|| s.to_string())
 }

@@ -1,7 +1,7 @@
-//! The user properties the emulator serves: names, Graph's default set (facts §7.1), and
+//! The user properties the emulator serves: names, Graph's default set (docs/protocol.md#listing-users), and
 //! which ones `$filter` can compare.
 
-/// A user property the emulator knows (facts §7.1 default set first, in Graph's order).
+/// A user property the emulator knows (docs/protocol.md#listing-users: default set first, in Graph's order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Prop {
     BusinessPhones,
@@ -56,10 +56,10 @@ const ALL: &[Prop] = &[
     UserType,
 ];
 
-/// Returned when no `$select` is given (facts §7.1): the first eleven of `ALL`.
+/// Returned when no `$select` is given (docs/protocol.md#listing-users): the first eleven of `ALL`.
 pub const DEFAULT: &[Prop] = ALL.split_at(11).0;
 
-/// Properties Graph returns only for a single user; on the collection they give 501 (facts §7.1).
+/// Properties Graph returns only for a single user; on the collection they give 501 (docs/protocol.md#listing-users).
 pub const SINGLE_ONLY: &[&str] = &[
     "aboutMe",
     "birthday",

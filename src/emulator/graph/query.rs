@@ -1,5 +1,5 @@
 //! OData query options for `/users`: `$top`, `$select`, `$filter` (a basic subset),
-//! `$count`, `$skiptoken` (facts §7.1-§7.3). Anything else Graph refuses is refused too.
+//! `$count`, `$skiptoken` (docs/protocol.md#listing-users). Anything else Graph refuses is refused too.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -43,7 +43,7 @@ pub struct Query {
     pub count: bool,
     pub skiptoken: Option<String>,
     /// The raw `key=value` parts other than `$skiptoken`, as the client encoded them, for the
-    /// nextLink (facts §7.2: it carries the original query options).
+    /// nextLink (docs/protocol.md#paging: it carries the original query options).
     pub passthrough: Vec<String>,
 }
 
@@ -162,7 +162,7 @@ fn select(v: &str, q: &mut Query) -> Result<(), Fail> {
 
 /// `prop eq 'x'`, `accountEnabled eq true`, `startswith(prop,'x')`. Advanced operators
 /// (`ne`, `not`, `endswith`) need `ConsistencyLevel: eventual` and `$count=true` in Graph
-/// (facts §7.3); the emulator refuses them either way, with Graph's message when the
+/// (docs/protocol.md#advanced-queries); the emulator refuses them either way, with Graph's message when the
 /// parameters are missing.
 pub fn filter(text: &str, advanced: bool) -> Result<Filter, Fail> {
     let t = text.trim();

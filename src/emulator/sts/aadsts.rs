@@ -1,9 +1,10 @@
 //! The AADSTS codes the emulator answers with: Entra's `error` value, HTTP status and text.
 //!
-//! Status rule (facts §3.4, §11): `invalid_client` failures (the assertion or credential)
-//! come back as 401, everything else as 400. Texts follow the messages quoted in the facts
-//! file where it has one; where it has none the wording is the emulator's own and marked
-//! "unconfirmed" below. Clients must branch on `error`, never on text (facts §4).
+//! Status rule (docs/protocol.md#token-errors): `invalid_client` failures (the assertion or
+//! credential) come back as 401, everything else as 400. Texts follow the messages quoted in
+//! docs/protocol.md#aadsts-codes where it has one; where it has none the wording is the emulator's
+//! own and marked "unconfirmed" below. Clients must branch on `error`, never on text
+//! (docs/protocol.md#token-errors).
 
 /// One AADSTS code.
 #[derive(Debug, Clone, Copy)]
@@ -62,7 +63,7 @@ static CODES: &[Code] = &[
         400,
         "The request body must contain the following parameter: 'grant_type'.",
     ),
-    // Unconfirmed in the facts file; the emulator's reading of a repeated form field.
+    // Unconfirmed (not in docs/protocol.md); the emulator's reading of a repeated form field.
     c(
         9_000_411,
         INVALID_REQUEST,
@@ -105,8 +106,8 @@ static CODES: &[Code] = &[
         401,
         "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
     ),
-    // Unconfirmed: the code Entra uses for a wrong client_assertion_type is not in the facts
-    // file; 50012 is its generic client-authentication failure (facts §4).
+    // Unconfirmed: the code Entra uses for a wrong client_assertion_type is not known
+    // (docs/protocol.md#aadsts-codes); 50012 is its generic client-authentication failure.
     c(50_012, INVALID_CLIENT, 401, "Authentication failed."),
     c(
         50_027,
@@ -144,7 +145,7 @@ static CODES: &[Code] = &[
         401,
         "Subject mismatches Issuer claim in the client assertion.",
     ),
-    // Unconfirmed text (facts §4 lists none for 700021).
+    // Unconfirmed text (docs/protocol.md#aadsts-codes lists none for 700021).
     c(
         700_021,
         INVALID_CLIENT,
@@ -246,7 +247,7 @@ impl Refusal {
     }
 }
 
-/// Entra's error JSON (facts §3.4): `error`, `error_description` (`AADSTSnnn: text` then the
+/// Entra's error JSON (docs/protocol.md#token-errors): `error`, `error_description` (`AADSTSnnn: text` then the
 /// Trace ID, Correlation ID and Timestamp lines, `\r\n`-separated), `error_codes`,
 /// `timestamp` (`YYYY-MM-DD HH:MM:SSZ`), `trace_id`, `correlation_id`, `error_uri`.
 pub fn body(refusal: &Refusal, now: i64, trace_id: &str, correlation_id: &str) -> Vec<u8> {

@@ -1,7 +1,7 @@
 //! Client assertion validation, as strict as Entra ID and no stricter than real clients need
-//! (facts §1, §2, §11).
+//! (docs/protocol.md#inferred-rules).
 //!
-//! Accepted on purpose, because shipping clients send them (facts §1.2, §2.2): RS256 and
+//! Accepted on purpose, because shipping clients send them (docs/protocol.md#what-peers-send): RS256 and
 //! PS256; `x5t` and `x5t#S256` in base64url or standard base64, padded or not; `x5c` as a
 //! string or an array (of base64 DER, or of base64 PEM text as the Rust SDK sends); JWS
 //! segments with `=` padding; `nbf`/`exp` as numeric strings; no `nbf`, no `iat`; a reused
@@ -18,7 +18,7 @@ use crate::jws::{self, Alg};
 
 /// How far in the future `nbf` may be: five minutes, the default clock skew of Microsoft's
 /// token validation libraries (IdentityModel `TokenValidationParameters.DefaultClockSkew`).
-/// Entra's own tolerance is unconfirmed (facts §2.4). `exp` gets no skew: it must be ahead.
+/// Entra's own tolerance is unconfirmed (docs/protocol.md#assertion-time-window). `exp` gets no skew: it must be ahead.
 pub const NBF_SKEW_SECS: i64 = 300;
 
 /// What the token endpoint needs from an accepted assertion.
@@ -43,7 +43,7 @@ fn malformed(detail: &str) -> Refusal {
     )
 }
 
-/// base64url or standard base64, padded or not (facts §1.2 table).
+/// base64url or standard base64, padded or not (docs/protocol.md#what-peers-send).
 pub fn lenient_b64(text: &str) -> Option<Vec<u8>> {
     let cleaned: String = text
         .trim_end_matches('=')
@@ -81,7 +81,7 @@ pub fn validate(assertion: &str, app: &App, expect: &Expect<'_>) -> Result<Check
         Some(Value::String(a)) => a.as_str(),
         _ => return Err(malformed("The 'alg' header is missing.")),
     };
-    // Entra supports RSA certificates only (facts §1.1); which code it gives for another
+    // Entra supports RSA certificates only (docs/protocol.md#assertion-header); which code it gives for another
     // algorithm is unconfirmed, 700027 is its signature-validation code.
     let alg = Alg::from_name(alg).ok_or_else(|| {
         Refusal::new(700_027, format!("Client assertion failed signature validation. [Reason - The signing algorithm '{alg}' is not supported; use RS256 or PS256.]"))
@@ -90,7 +90,7 @@ pub fn validate(assertion: &str, app: &App, expect: &Expect<'_>) -> Result<Check
     let (cert, thumbprint_hex) = find_key(&header, x5c.as_deref(), app)?;
     let window = key_window(cert);
     if let Some(leaf) = &x5c {
-        // MSAL Python documents a wrongly ordered x5c chain as AADSTS700027 (facts §1.3).
+        // MSAL Python documents a wrongly ordered x5c chain as AADSTS700027 (docs/protocol.md#x5c-chain).
         if *leaf != cert.der {
             return Err(Refusal::new(
                 700_027,
@@ -112,7 +112,7 @@ pub fn validate(assertion: &str, app: &App, expect: &Expect<'_>) -> Result<Check
         }
         Some(_) => {}
     }
-    // Which code Entra gives for an expired registered certificate is unconfirmed (facts §4);
+    // Which code Entra gives for an expired registered certificate is unconfirmed (docs/protocol.md#aadsts-codes);
     // its 700027 texts echo the found key's Start/End window, so that is what is sent.
     let expired = cert.not_after.is_some_and(|t| t < expect.now);
     let early = cert.not_before.is_some_and(|t| t > expect.now);
@@ -176,8 +176,8 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
-/// The leaf certificate's DER from `x5c`, if present. A string or an array of strings (facts
-/// §1.2); each entry base64 of DER, or base64 of PEM text; inner whitespace allowed.
+/// The leaf certificate's DER from `x5c`, if present. A string or an array of strings
+/// (docs/protocol.md#what-peers-send); each entry base64 of DER, or base64 of PEM text; inner whitespace allowed.
 fn x5c_leaf(header: &Map<String, Value>) -> Result<Option<Vec<u8>>, Refusal> {
     let first = match header.get("x5c") {
         None => return Ok(None),
@@ -269,7 +269,7 @@ fn find_key<'a>(
     }
 }
 
-/// A time claim: a JSON number or a numeric string (MSAL.NET sends strings; facts §2.2).
+/// A time claim: a JSON number or a numeric string (MSAL.NET sends strings; docs/protocol.md#assertion-claims).
 fn time_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>, Refusal> {
     let bad = || malformed(&format!("The '{name}' claim is not a number."));
     match claims.get(name) {
@@ -310,7 +310,7 @@ fn check_claims(claims: &Map<String, Value>, expect: &Expect<'_>) -> Result<Chec
     match claims.get("aud") {
         Some(Value::String(aud)) if aud.eq_ignore_ascii_case(expect.audience) => {}
         Some(Value::String(_)) | None => return Err(audience_mismatch()),
-        // An array (issuer + token endpoint) was refused as malformed (facts §2.3).
+        // An array (issuer + token endpoint) was refused as malformed (docs/protocol.md#assertion-audience).
         Some(_) => return Err(malformed("The 'aud' claim must be a single string.")),
     }
     let iss = string_claim(claims, "iss")?;
@@ -335,7 +335,7 @@ fn check_claims(claims: &Map<String, Value>, expect: &Expect<'_>) -> Result<Chec
     let exp = time_claim(claims, "exp")?;
     let nbf = time_claim(claims, "nbf")?;
     time_claim(claims, "iat")?;
-    // A missing nbf shows as the epoch in Entra's text (facts §2.4); a missing exp is
+    // A missing nbf shows as the epoch in Entra's text (docs/protocol.md#assertion-time-window); a missing exp is
     // treated the same way, so it is always out of range.
     let (from, until) = (nbf.unwrap_or(0), exp.unwrap_or(0));
     if from > expect.now + NBF_SKEW_SECS || until <= expect.now {

@@ -1,4 +1,4 @@
-//! OpenID discovery (facts §1.1, §3.1), JWKS and MSAL's instance discovery, so MSAL and
+//! OpenID discovery (docs/protocol.md#token-request), JWKS and MSAL's instance discovery, so MSAL and
 //! azure-identity find the token endpoint the way they do on login.microsoftonline.com.
 
 use serde_json::json;
@@ -12,7 +12,7 @@ pub fn openid_configuration(tenant: &str, ctx: &Ctx) -> Resp {
         // Entra's multi-tenant documents carry a placeholder instead of a tenant id.
         "{tenantid}".to_string()
     } else if let Some(refusal) = tenant_refusal(tenant, ctx) {
-        // The discovery endpoint names the error `invalid_tenant` (facts §4, 90002).
+        // The discovery endpoint names the error `invalid_tenant` (docs/protocol.md#aadsts-codes, 90002).
         let body = aadsts::body(&refusal, ctx.now, &ctx.request_id, ctx.correlation_id());
         let mut value: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         value["error"] = json!("invalid_tenant");

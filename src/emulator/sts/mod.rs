@@ -3,7 +3,7 @@
 //!
 //! Checks run in the order a client meets them: the tenant in the path, the form, the
 //! client, its credential, the scope, then replay; each failure is one AADSTS code in
-//! Entra's error shape (facts §3, §4).
+//! Entra's error shape (docs/protocol.md#token-errors).
 
 pub mod aadsts;
 pub mod assertion;
@@ -228,7 +228,7 @@ fn parse_form(body: &[u8]) -> Result<HashMap<String, String>, Refusal> {
 
 /// Checks `scope` for the client credentials grant and returns the token audience.
 ///
-/// One `<resource>/.default` (facts §3.2). `openid`, `profile`, `offline_access` are
+/// One `<resource>/.default` (docs/protocol.md#token-request). `openid`, `profile`, `offline_access` are
 /// tolerated because MSAL Go appends them to every request. Graph is accepted by its app ID
 /// URI, its app id and the emulator's own Graph URL.
 fn resource(scope: &str, ctx: &Ctx) -> Result<&'static str, Refusal> {
@@ -273,7 +273,7 @@ fn resource(scope: &str, ctx: &Ctx) -> Result<&'static str, Refusal> {
             if one == GRAPH_RESOURCE || graph_here {
                 Ok(GRAPH_RESOURCE)
             } else if one == GRAPH_APP_ID {
-                // A v1 token's aud is the identifier that was asked for (facts §8).
+                // A v1 token's aud is the identifier that was asked for (docs/protocol.md#access-token).
                 Ok(GRAPH_APP_ID)
             } else {
                 Err(Refusal::new(
@@ -294,7 +294,7 @@ fn resource(scope: &str, ctx: &Ctx) -> Result<&'static str, Refusal> {
     }
 }
 
-/// Signs an app-only access token shaped like Graph's (facts §8) and answers with it.
+/// Signs an app-only access token shaped like Graph's (docs/protocol.md#access-token) and answers with it.
 fn issue(app: &crate::emulator::state::App, aud: &str, ctx: &Ctx) -> Result<Resp, Refusal> {
     let shared = &ctx.shared;
     let seq = shared.state.issue_token();
@@ -318,7 +318,7 @@ fn issue(app: &crate::emulator::state::App, aud: &str, ctx: &Ctx) -> Result<Resp
         "uti": keys::uti(seq),
         "ver": "1.0",
     });
-    // No permission granted: no roles claim at all, and Graph answers 403 (facts §7.4).
+    // No permission granted: no roles claim at all, and Graph answers 403 (docs/protocol.md#graph-errors).
     if !app.roles.is_empty() {
         claims["roles"] = json!(app.roles);
     }

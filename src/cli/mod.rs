@@ -1,23 +1,28 @@
 //! The command line: clap derive types and environment variables only. No logic beyond
-//! value parsing; `config::resolve` turns these into checked settings.
+//! value parsing; `settings` turns these into checked settings, `render` turns clap's parse
+//! errors into graphd's one-line error and hint.
 //!
 //! Team conventions for this file:
 //! - `///` comments are the help text: write them for users, first line short.
 //! - Environment names follow the Azure SDKs' `EnvironmentCredential` (`AZURE_*`), graphd's
-//!   own use `GRAPHD_*`; values of secret-looking variables are never shown (`hide_env_values`).
+//!   own use `GRAPHD_*`; no variable's value is ever shown in help (`hide_env_values` on every
+//!   `env` argument: an authority or proxy URL can carry a password; a unit test checks).
 //! - Secrets never come from a flag value: passwords come from a file, stdin, the environment
 //!   or a prompt. Do not add a `--password VALUE`.
 //! - Values are validated here with `value_parser` so that a bad flag or variable is a usage
 //!   error (exit 2) before anything else runs.
 //! - Argument groups shared by subcommands are `#[command(flatten)]` structs.
 
+pub mod render;
+
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand};
 use url::Url;
 
 use crate::cloud::{self, Cloud};
 use crate::jws::Alg;
+use crate::output::OutputFormat;
 
 /// Call Microsoft Graph as an app, with a certificate instead of a client secret.
 #[derive(Debug, Parser)]
@@ -72,7 +77,12 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct CredentialArgs {
     /// Certificate and private key: PEM (any order, chain allowed) or PFX/PKCS#12, detected by content.
-    #[arg(long, value_name = "PATH", env = "AZURE_CLIENT_CERTIFICATE_PATH")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "AZURE_CLIENT_CERTIFICATE_PATH",
+        hide_env_values = true
+    )]
     pub cert: Option<PathBuf>,
 
     /// The private key in its own PEM file, when --cert holds only certificates.
@@ -93,11 +103,11 @@ pub struct CredentialArgs {
 #[derive(Debug, Clone, Args)]
 pub struct AppArgs {
     /// Tenant: directory (tenant) ID or verified domain; not common/organizations/consumers.
-    #[arg(long, value_name = "TENANT", env = "AZURE_TENANT_ID", value_parser = cloud::check_tenant)]
+    #[arg(long, value_name = "TENANT", env = "AZURE_TENANT_ID", hide_env_values = true, value_parser = cloud::check_tenant)]
     pub tenant: Option<String>,
 
     /// Application (client) ID of the app registration.
-    #[arg(long, value_name = "GUID", env = "AZURE_CLIENT_ID", value_parser = cloud::check_client_id)]
+    #[arg(long, value_name = "GUID", env = "AZURE_CLIENT_ID", hide_env_values = true, value_parser = cloud::check_client_id)]
     pub client_id: Option<String>,
 
     /// National cloud: sets the authority host and Graph endpoint together.
@@ -105,12 +115,23 @@ pub struct AppArgs {
     pub cloud: Option<Cloud>,
 
     /// Token service host (overrides --cloud), e.g. login.microsoftonline.us.
-    #[arg(long, value_name = "URL", env = "AZURE_AUTHORITY_HOST", value_parser = cloud::parse_endpoint)]
+    #[arg(long, value_name = "URL", env = "AZURE_AUTHORITY_HOST", hide_env_values = true, value_parser = cloud::parse_endpoint)]
     pub authority_host: Option<Url>,
 
     /// JSON settings; accepts the MSAL Python quickstart's parameters.json.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+/// The app and how it proves its identity: what every command that signs or gets tokens takes.
+#[derive(Debug, Clone, Args)]
+pub struct IdentityArgs {
+    #[command(flatten)]
+    pub credential: CredentialArgs,
+    #[command(flatten)]
+    pub app: AppArgs,
+    #[command(flatten)]
+    pub signing: SigningArgs,
 }
 
 /// How the assertion is signed.
@@ -121,15 +142,15 @@ pub struct SigningArgs {
     pub alg: Option<Alg>,
 
     /// Send the certificate chain in x5c (subject name + issuer authentication).
-    #[arg(long, env = "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN", value_parser = clap::builder::BoolishValueParser::new(), action = ArgAction::SetTrue)]
+    #[arg(long, env = "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN", hide_env_values = true, value_parser = clap::builder::BoolishValueParser::new(), action = ArgAction::SetTrue)]
     pub send_x5c: bool,
 }
 
 /// How graphd talks to the network.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct NetArgs {
     /// Graph base URL (overrides --cloud).
-    #[arg(long, value_name = "URL", env = "GRAPHD_GRAPH_ENDPOINT", value_parser = cloud::parse_endpoint)]
+    #[arg(long, value_name = "URL", env = "GRAPHD_GRAPH_ENDPOINT", hide_env_values = true, value_parser = cloud::parse_endpoint)]
     pub graph: Option<Url>,
 
     /// Token scope [default: the cloud's Graph /.default].
@@ -137,7 +158,12 @@ pub struct NetArgs {
     pub scope: Option<String>,
 
     /// Extra trusted root certificates (PEM): a TLS-inspecting proxy, the emulator's CA.
-    #[arg(long, value_name = "PATH", env = "GRAPHD_CA_FILE")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "GRAPHD_CA_FILE",
+        hide_env_values = true
+    )]
     pub ca_file: Option<PathBuf>,
 
     /// Seconds allowed for each request [default: 30].
@@ -149,7 +175,12 @@ pub struct NetArgs {
     pub max_retries: Option<u32>,
 
     /// Opt-in on-disk cache of access tokens (directory created with mode 0700).
-    #[arg(long, value_name = "DIR", env = "GRAPHD_TOKEN_CACHE")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "GRAPHD_TOKEN_CACHE",
+        hide_env_values = true
+    )]
     pub token_cache: Option<PathBuf>,
 }
 
@@ -170,21 +201,13 @@ pub struct CertArgs {
 #[derive(Debug, Args)]
 pub struct AssertionArgs {
     #[command(flatten)]
-    pub credential: CredentialArgs,
-    #[command(flatten)]
-    pub app: AppArgs,
-    #[command(flatten)]
-    pub signing: SigningArgs,
+    pub identity: IdentityArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct TokenArgs {
     #[command(flatten)]
-    pub credential: CredentialArgs,
-    #[command(flatten)]
-    pub app: AppArgs,
-    #[command(flatten)]
-    pub signing: SigningArgs,
+    pub identity: IdentityArgs,
     #[command(flatten)]
     pub net: NetArgs,
 
@@ -193,28 +216,10 @@ pub struct TokenArgs {
     pub json: bool,
 }
 
-/// Output formats for Graph collections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum OutputFormat {
-    /// One JSON array, written as pages arrive.
-    #[default]
-    Json,
-    /// One JSON object per line.
-    Ndjson,
-    /// Aligned columns for a terminal.
-    Table,
-    /// RFC 4180 CSV with a header row.
-    Csv,
-}
-
 #[derive(Debug, Args)]
 pub struct ListUsersArgs {
     #[command(flatten)]
-    pub credential: CredentialArgs,
-    #[command(flatten)]
-    pub app: AppArgs,
-    #[command(flatten)]
-    pub signing: SigningArgs,
+    pub identity: IdentityArgs,
     #[command(flatten)]
     pub net: NetArgs,
 
@@ -250,11 +255,7 @@ pub struct ListUsersArgs {
 #[derive(Debug, Args)]
 pub struct GetArgs {
     #[command(flatten)]
-    pub credential: CredentialArgs,
-    #[command(flatten)]
-    pub app: AppArgs,
-    #[command(flatten)]
-    pub signing: SigningArgs,
+    pub identity: IdentityArgs,
     #[command(flatten)]
     pub net: NetArgs,
 
@@ -335,7 +336,7 @@ pub struct GenCertArgs {
     pub force: bool,
 
     /// Application (client) ID, to print the exact upload command.
-    #[arg(long, value_name = "GUID", env = "AZURE_CLIENT_ID", value_parser = cloud::check_client_id)]
+    #[arg(long, value_name = "GUID", env = "AZURE_CLIENT_ID", hide_env_values = true, value_parser = cloud::check_client_id)]
     pub client_id: Option<String>,
 }
 
@@ -356,6 +357,34 @@ fn key_size(s: &str) -> Result<u32, String> {
         "2048" => Ok(2048),
         "3072" => Ok(3072),
         "4096" => Ok(4096),
-        other => Err(format!("{other:?} is not one of 2048, 3072, 4096")),
+        _ => Err("the key size must be one of 2048, 3072, 4096".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Help never shows an environment variable's value: `AZURE_AUTHORITY_HOST` or a proxy can
+    /// hold `user:password@`, and help text ends up in CI logs.
+    #[test]
+    fn no_help_shows_an_environment_value() {
+        fn walk(cmd: &clap::Command, path: &str) {
+            for arg in cmd.get_arguments() {
+                if arg.get_env().is_some() {
+                    assert!(
+                        arg.is_hide_env_values_set(),
+                        "{path} --{} shows its environment value in --help",
+                        arg.get_id()
+                    );
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()));
+            }
+        }
+        walk(&Cli::command(), "graphd");
     }
 }

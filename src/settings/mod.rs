@@ -1,19 +1,21 @@
-//! Settings resolution: flag > environment > `--config` file > default (cli.md).
+//! The one resolve step: flag > environment > `--config` file > default (the README's
+//! settings table).
 //!
 //! clap has already merged flags with their environment variables and validated them (a bad
-//! value there is a usage error, exit 2). This module fills what is still missing from the
-//! `--config` file, which is checked just as strictly (a bad value there is exit 3), and
-//! returns settings that need no further checking.
+//! value there is a usage error, exit 2). This module reads the `--config` file once, fills
+//! what is still missing from it (checked just as strictly: a bad value there is exit 3), and
+//! returns settings that need no further checking. It touches no file but the config file and
+//! no network: credentials are loaded later, by `identity`, from what is decided here.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use url::Url;
 
-use crate::cli::{AppArgs, CredentialArgs, NetArgs, SigningArgs};
+use crate::cli::{AppArgs, CredentialArgs, IdentityArgs, NetArgs, SigningArgs};
 use crate::cloud::{self, Cloud};
 use crate::credential::CredentialSource;
-use crate::error::{Error, Result};
+use crate::error::{ConfigFileProblem, Error, Result, Setting, UsageProblem};
 use crate::jws::Alg;
 use crate::password::PasswordSource;
 
@@ -24,16 +26,16 @@ pub use file::{ConfigFile, OneOrMany};
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
 
-/// The app, tenant and endpoints, checked.
+/// The app: which tenant, which client id, which authority.
 #[derive(Debug, Clone)]
-pub struct AppSettings {
+pub struct App {
     pub tenant: String,
     pub client_id: String,
     pub cloud: Cloud,
     pub authority: Url,
 }
 
-impl AppSettings {
+impl App {
     /// `{authority}/{tenant}/oauth2/v2.0/token`, also the assertion's `aud`.
     pub fn token_endpoint(&self) -> String {
         cloud::token_endpoint(&self.authority, &self.tenant)
@@ -45,6 +47,66 @@ impl AppSettings {
     }
 }
 
+/// How the app will prove its identity, decided but not yet loaded.
+#[derive(Debug)]
+pub enum ProofSpec {
+    /// A certificate and its private key, from files.
+    Certificate(CertificateSpec),
+}
+
+/// Where the certificate credential comes from and how the assertion is signed.
+#[derive(Debug)]
+pub struct CertificateSpec {
+    pub source: CredentialSource,
+    pub passwords: PasswordSource,
+    /// `None` when nobody chose: the credential decides (`identity`).
+    pub alg: Option<Alg>,
+    pub send_x5c: bool,
+}
+
+/// Network settings, checked.
+#[derive(Debug, Clone)]
+pub struct Net {
+    pub graph: Url,
+    pub scope: String,
+    pub ca_file: Option<PathBuf>,
+    pub timeout: Duration,
+    pub max_retries: u32,
+    pub token_cache: Option<PathBuf>,
+}
+
+/// Everything a command that signs or calls the network needs, resolved once.
+#[derive(Debug)]
+pub struct Settings {
+    pub app: App,
+    pub proof: ProofSpec,
+    pub net: Net,
+}
+
+impl Settings {
+    /// Resolves the identity and network settings: the config file is read here, once.
+    pub fn resolve(identity: &IdentityArgs, net: &NetArgs) -> Result<Self> {
+        let cfg = ConfigFile::load(identity.app.config.as_deref())?;
+        let app = resolve_app(&identity.app, &cfg)?;
+        let proof = resolve_proof(&identity.credential, &identity.signing, &cfg)?;
+        let net = resolve_net(net, &cfg, &app, identity.app.cloud)?;
+        Ok(Settings { app, proof, net })
+    }
+}
+
+/// Resolves only the app (`graphd consent-url`), reading the config file once.
+pub fn app_only(args: &AppArgs) -> Result<App> {
+    resolve_app(args, &ConfigFile::load(args.config.as_deref())?)
+}
+
+/// Resolves only where the credential comes from (`graphd cert`), reading the config once.
+pub fn credential_only(
+    args: &CredentialArgs,
+    config: Option<&Path>,
+) -> Result<(CredentialSource, PasswordSource)> {
+    resolve_credential(args, &ConfigFile::load(config)?)
+}
+
 /// The cloud whose authority host this is, if it is a known one.
 fn cloud_of_authority(url: &Url) -> Option<Cloud> {
     let base = cloud::base_str(url);
@@ -53,8 +115,12 @@ fn cloud_of_authority(url: &Url) -> Option<Cloud> {
         .find(|c| c.authority_host() == base)
 }
 
+fn missing(setting: Setting) -> Error {
+    Error::Usage(UsageProblem::Missing(setting))
+}
+
 /// Resolves tenant, client id, cloud and authority host.
-pub fn resolve_app(args: &AppArgs, cfg: &ConfigFile) -> Result<AppSettings> {
+fn resolve_app(args: &AppArgs, cfg: &ConfigFile) -> Result<App> {
     let authority_parts = cfg.authority_parts()?;
     let tenant = match (&args.tenant, &cfg.tenant, &authority_parts) {
         (Some(t), _, _) => t.clone(),
@@ -62,25 +128,12 @@ pub fn resolve_app(args: &AppArgs, cfg: &ConfigFile) -> Result<AppSettings> {
         (None, None, Some((_, t))) => {
             cloud::check_tenant(t).map_err(|e| cfg.bad("authority", e))?
         }
-        (None, None, None) => {
-            return Err(Error::usage(
-                "no tenant given",
-                Some(
-                    "pass --tenant or set AZURE_TENANT_ID (the directory ID or a verified domain)"
-                        .to_string(),
-                ),
-            ));
-        }
+        (None, None, None) => return Err(missing(Setting::Tenant)),
     };
     let client_id = match (&args.client_id, &cfg.client_id) {
         (Some(c), _) => c.clone(),
         (None, Some(c)) => cloud::check_client_id(c).map_err(|e| cfg.bad("client_id", e))?,
-        (None, None) => {
-            return Err(Error::usage(
-                "no client id given",
-                Some("pass --client-id or set AZURE_CLIENT_ID (the app registration's Application (client) ID)".to_string()),
-            ));
-        }
+        (None, None) => return Err(missing(Setting::ClientId)),
     };
     let cfg_authority = match (&cfg.authority_host, &authority_parts) {
         (Some(h), _) => Some(cloud::parse_endpoint(h).map_err(|e| cfg.bad("authority_host", e))?),
@@ -99,7 +152,7 @@ pub fn resolve_app(args: &AppArgs, cfg: &ConfigFile) -> Result<AppSettings> {
         .or(cfg_cloud)
         .or_else(|| cloud_of_authority(&authority))
         .unwrap_or_default();
-    Ok(AppSettings {
+    Ok(App {
         tenant,
         client_id,
         cloud,
@@ -111,8 +164,31 @@ fn endpoint(known: &str) -> Url {
     cloud::parse_endpoint(known).expect("built-in cloud endpoints are valid URLs")
 }
 
+/// Resolves the proof: for now always a certificate credential.
+fn resolve_proof(
+    cred: &CredentialArgs,
+    signing: &SigningArgs,
+    cfg: &ConfigFile,
+) -> Result<ProofSpec> {
+    let (source, passwords) = resolve_credential(cred, cfg)?;
+    let alg = match (signing.alg, &cfg.alg) {
+        (Some(a), _) => Some(a),
+        (None, Some(name)) => Some(
+            Alg::from_name(&name.to_ascii_uppercase())
+                .ok_or_else(|| cfg.bad("alg", "must be PS256 or RS256"))?,
+        ),
+        (None, None) => None,
+    };
+    Ok(ProofSpec::Certificate(CertificateSpec {
+        source,
+        passwords,
+        alg,
+        send_x5c: signing.send_x5c || cfg.send_x5c.unwrap_or(false),
+    }))
+}
+
 /// Resolves where the credential and its password come from.
-pub fn resolve_credential(
+fn resolve_credential(
     args: &CredentialArgs,
     cfg: &ConfigFile,
 ) -> Result<(CredentialSource, PasswordSource)> {
@@ -137,13 +213,7 @@ pub fn resolve_credential(
         .clone()
         .or_else(|| if from_config { cfg_key() } else { None });
     let Some(cert) = cert else {
-        return Err(Error::usage(
-            "no certificate given",
-            Some(
-                "pass --cert PATH (PEM or PFX) or set AZURE_CLIENT_CERTIFICATE_PATH; `graphd gen-cert` creates one"
-                    .to_string(),
-            ),
-        ));
+        return Err(missing(Setting::Credential));
     };
     // Flag > environment > file: the config's password_file only when neither
     // --password-stdin nor AZURE_CLIENT_CERTIFICATE_PASSWORD gives one.
@@ -169,45 +239,12 @@ pub fn resolve_credential(
     ))
 }
 
-/// Signing choices; `alg` stays `None` when nobody chose, so the credential can decide.
-#[derive(Debug, Clone, Copy)]
-pub struct SigningSettings {
-    pub alg: Option<Alg>,
-    pub send_x5c: bool,
-}
-
-pub fn resolve_signing(args: &SigningArgs, cfg: &ConfigFile) -> Result<SigningSettings> {
-    let alg = match (args.alg, &cfg.alg) {
-        (Some(a), _) => Some(a),
-        (None, Some(name)) => Some(
-            Alg::from_name(&name.to_ascii_uppercase())
-                .ok_or_else(|| cfg.bad("alg", "must be PS256 or RS256"))?,
-        ),
-        (None, None) => None,
-    };
-    Ok(SigningSettings {
-        alg,
-        send_x5c: args.send_x5c || cfg.send_x5c.unwrap_or(false),
-    })
-}
-
-/// Network settings, checked.
-#[derive(Debug, Clone)]
-pub struct NetSettings {
-    pub graph: Url,
-    pub scope: String,
-    pub ca_file: Option<PathBuf>,
-    pub timeout: Duration,
-    pub max_retries: u32,
-    pub token_cache: Option<PathBuf>,
-}
-
-pub fn resolve_net(
+fn resolve_net(
     args: &NetArgs,
     cfg: &ConfigFile,
-    app: &AppSettings,
+    app: &App,
     cloud_flag: Option<Cloud>,
-) -> Result<NetSettings> {
+) -> Result<Net> {
     let cfg_graph = match (&cfg.graph, &cfg.endpoint) {
         (Some(g), _) => Some(cloud::parse_endpoint(g).map_err(|e| cfg.bad("graph", e))?),
         (None, Some(e)) => {
@@ -234,7 +271,7 @@ pub fn resolve_net(
         }
         (None, None) => app.cloud.graph_scope(),
     };
-    Ok(NetSettings {
+    Ok(Net {
         graph,
         scope,
         ca_file: args
@@ -251,6 +288,16 @@ pub fn resolve_net(
             .clone()
             .or_else(|| cfg.token_cache.as_deref().map(|p| cfg.relative(p))),
     })
+}
+
+impl ConfigFile {
+    /// A field of this file with an unusable value (exit 3, naming the field, never the value).
+    pub(crate) fn bad(&self, field: &'static str, why: impl std::fmt::Display) -> Error {
+        self.problem(ConfigFileProblem::Field {
+            field,
+            why: why.to_string(),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
-//! The opt-in on-disk token cache (`--token-cache DIR`, cli.md "The token cache").
+//! The opt-in on-disk token cache (`--token-cache DIR`, SECURITY.md "The token cache").
 //!
-//! One file per (authority, tenant, client id, scope, certificate thumbprint). The directory is
+//! One file per (authority, tenant, client id, scope, credential: the certificate's thumbprint).
+//! The directory is
 //! created 0700 and files 0600 at creation (never chmod afterwards); a file is written to a
 //! temporary name and renamed, so concurrent CI steps never read a torn file. A file that is
 //! corrupt, not ours, group/world-accessible, a symlink or oversized is ignored (and replaced
@@ -9,9 +10,8 @@
 //! The cache holds access tokens in plaintext, protected by file permissions only: that is why
 //! it is off by default (SECURITY.md).
 
-use std::fs::{self, OpenOptions};
-use std::io::{Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::fs;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use openssl::hash::{MessageDigest, hash};
@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::clock;
-use crate::error::{Error, Result};
+use crate::error::{ConfigProblem, Error, Result};
+use crate::fileio::{self, Replace, Untrusted};
 use crate::messages;
 use crate::secret::AccessToken;
 use crate::token::Token;
@@ -27,7 +28,7 @@ use crate::token::Token;
 /// Tokens are reused until this many seconds before they expire.
 pub const REFRESH_MARGIN_SECS: i64 = 300;
 const MAX_CACHE_FILE: u64 = 64 * 1024;
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 2;
 
 /// What identifies a cached token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,14 +37,15 @@ pub struct CacheKey {
     pub tenant: String,
     pub client_id: String,
     pub scope: String,
-    pub thumbprint: String,
+    /// Which credential of the app: `Identity::cache_id` (a certificate's SHA-1 thumbprint).
+    pub credential: String,
 }
 
 impl CacheKey {
     fn file_name(&self) -> String {
         let text = format!(
             "{}\n{}\n{}\n{}\n{}",
-            self.authority, self.tenant, self.client_id, self.scope, self.thumbprint
+            self.authority, self.tenant, self.client_id, self.scope, self.credential
         );
         let digest = hash(MessageDigest::sha256(), text.as_bytes())
             .map(|d| d.to_vec())
@@ -104,16 +106,9 @@ impl TokenCache {
             || meta.uid() != rustix::process::geteuid().as_raw()
             || meta.mode() & 0o022 != 0
         {
-            return Err(Error::config(
-                format!(
-                    "token cache {} is not a directory owned by you and closed to others",
-                    dir.display()
-                ),
-                Some(format!(
-                    "use a private directory, e.g. `mkdir -m 700 {}`",
-                    dir.display()
-                )),
-            ));
+            return Err(Error::Config(ConfigProblem::TokenCacheDir {
+                path: dir.to_path_buf(),
+            }));
         }
         Ok(TokenCache {
             dir: dir.to_path_buf(),
@@ -137,35 +132,11 @@ impl TokenCache {
     }
 
     fn read(&self, path: &Path, key: &CacheKey) -> Result<Option<Token>, String> {
-        // No following a symlink to someone else's file; no blocking on a FIFO put there.
-        let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
-        let mut file = match OpenOptions::new()
-            .read(true)
-            .custom_flags(flags.bits() as i32)
-            .open(path)
-        {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(format!("cannot open ({e})")),
+        let bytes = match fileio::read_own_private(path, MAX_CACHE_FILE) {
+            Ok(b) => b,
+            Err(Untrusted::Missing) => return Ok(None),
+            Err(why) => return Err(why.to_string()),
         };
-        let meta = file.metadata().map_err(|e| e.to_string())?;
-        if !meta.is_file() {
-            return Err("not a regular file".into());
-        }
-        if meta.uid() != rustix::process::geteuid().as_raw() {
-            return Err("owned by another user".into());
-        }
-        if meta.permissions().mode() & 0o077 != 0 {
-            return Err("readable or writable by others".into());
-        }
-        if meta.len() > MAX_CACHE_FILE {
-            return Err("too large".into());
-        }
-        let mut bytes = Zeroizing::new(Vec::with_capacity(meta.len() as usize));
-        (&mut file)
-            .take(MAX_CACHE_FILE)
-            .read_to_end(&mut bytes)
-            .map_err(|e| e.to_string())?;
         let stored: Stored = serde_json::from_slice(&bytes).map_err(|_| "corrupt".to_string())?;
         if stored.version != FORMAT_VERSION || &stored.key != key {
             return Err("written for another key or version".into());
@@ -190,12 +161,6 @@ impl TokenCache {
     /// Stores `token` atomically: a 0600 temporary file in the same directory, then rename.
     pub fn put(&self, key: &CacheKey, token: &Token) -> Result<()> {
         let path = self.path(key);
-        let fail = |action, source| Error::File {
-            path: path.clone(),
-            action,
-            source,
-            hint: None,
-        };
         let stored = StoredRef {
             version: FORMAT_VERSION,
             key,
@@ -204,28 +169,25 @@ impl TokenCache {
             ext_expires_in: token.ext_expires_in,
             access_token: token.access_token.expose_secret(),
         };
-        let mut bytes = Zeroizing::new(Vec::with_capacity(4096));
+        // Room for the token and everything around it, so the buffer never reallocates.
+        let capacity = token.access_token.expose_secret().len() + 1024;
+        let mut bytes = Zeroizing::new(Vec::with_capacity(capacity));
         serde_json::to_writer(&mut *bytes, &stored).map_err(|e| Error::Internal(e.to_string()))?;
-        // tempfile creates with O_EXCL and mode 0600.
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".token-")
-            .suffix(".tmp")
-            .permissions(fs::Permissions::from_mode(0o600))
-            .tempfile_in(&self.dir)
-            .map_err(|e| fail("write the token cache", e))?;
-        tmp.write_all(&bytes)
-            .map_err(|e| fail("write the token cache", e))?;
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| fail("write the token cache", e))?;
-        tmp.persist(&path)
-            .map_err(|e| fail("write the token cache", e.error))?;
-        Ok(())
+        fileio::write_atomic(&path, &bytes, 0o600, Replace::Atomically).map_err(|source| {
+            Error::File {
+                path: path.clone(),
+                action: "write the token cache",
+                source,
+                hint: None,
+            }
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     fn key() -> CacheKey {
@@ -234,7 +196,7 @@ mod tests {
             tenant: "t".into(),
             client_id: "c".into(),
             scope: "https://graph.microsoft.com/.default".into(),
-            thumbprint: "AB".into(),
+            credential: "AB".into(),
         }
     }
 

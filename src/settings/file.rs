@@ -8,8 +8,8 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::cloud::{self, Cloud};
-use crate::credential::read_limited;
-use crate::error::{Error, Result};
+use crate::error::{ConfigFileProblem, ConfigProblem, Error, Result};
+use crate::fileio;
 
 const MAX_CONFIG_FILE: u64 = 1024 * 1024;
 
@@ -64,47 +64,19 @@ impl ConfigFile {
         let Some(path) = path else {
             return Ok(ConfigFile::default());
         };
-        let bytes = read_limited(path, MAX_CONFIG_FILE).map_err(|e| match e {
-            Error::Credential { problem, .. } => Error::config(
-                format!("config file {}: {problem}", path.display()),
-                Some("pass a JSON file such as the quickstart's parameters.json".to_string()),
-            ),
-            other => other,
-        })?;
-        let hint = || {
-            Some(
-                "accepted fields: authority, client_id, scope, endpoint, thumbprint, private_key_file \
-                 (the quickstart's), tenant, cert, key, password_file, cloud, authority_host, graph, alg, \
-                 send_x5c, ca_file, timeout, max_retries, token_cache"
-                    .to_string(),
-            )
+        let fail = |problem| {
+            Error::Config(ConfigProblem::ConfigFile {
+                path: path.to_path_buf(),
+                problem,
+            })
         };
-        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::config(
-                format!(
-                    "config file {}: not JSON: {}",
-                    path.display(),
-                    unquoted(&e.to_string())
-                ),
-                Some(
-                    "the file must be a JSON object such as the quickstart's parameters.json"
-                        .to_string(),
-                ),
-            )
-        })?;
+        let bytes = fileio::read_bounded(path, MAX_CONFIG_FILE)
+            .map_err(|p| fail(ConfigFileProblem::File(p)))?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| fail(ConfigFileProblem::NotJson(unquoted(&e.to_string()))))?;
         // Checked before the fields, so a secret is refused (with its hint) whatever else is there.
         if value.get("secret").is_some() {
-            return Err(Error::config(
-                format!(
-                    "config file {} holds a client secret; graphd authenticates with a certificate only",
-                    path.display()
-                ),
-                Some(
-                    "remove \"secret\" and revoke it (it sat in a file), run `graphd gen-cert`, upload the certificate, \
-                     and set \"private_key_file\" or pass --cert"
-                        .to_string(),
-                ),
-            ));
+            return Err(fail(ConfigFileProblem::HoldsSecret));
         }
         let mut cfg = ConfigFile::deserialize(&value).map_err(|e| {
             // serde names no field for a wrong type: find it by trying each field alone.
@@ -117,28 +89,22 @@ impl ConfigFile {
                 })
             });
             let at = field.map(|f| format!("{f}: ")).unwrap_or_default();
-            Error::config(
-                format!(
-                    "config file {}: {at}{}",
-                    path.display(),
-                    unquoted(&e.to_string())
-                ),
-                hint(),
-            )
+            fail(ConfigFileProblem::Shape(format!(
+                "{at}{}",
+                unquoted(&e.to_string())
+            )))
         })?;
         cfg.dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         cfg.path = path.to_path_buf();
         Ok(cfg)
     }
 
-    pub(super) fn bad(&self, field: &str, why: impl std::fmt::Display) -> Error {
-        Error::config(
-            format!("config file {}: {field}: {why}", self.path.display()),
-            Some(format!(
-                "fix \"{field}\" in {}, or override it with a flag",
-                self.path.display()
-            )),
-        )
+    /// This file's `problem`, as an error (exit 3).
+    pub(super) fn problem(&self, problem: ConfigFileProblem) -> Error {
+        Error::Config(ConfigProblem::ConfigFile {
+            path: self.path.clone(),
+            problem,
+        })
     }
 
     /// A path from the file, relative to the file's directory.

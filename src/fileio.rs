@@ -1,0 +1,275 @@
+//! Hardened file I/O, the one place graphd reads a file it was given or writes a file that
+//! must stay private: credentials, passwords, the `--config` file, CA files, the token cache,
+//! gen-cert's output, delta state.
+//!
+//! Reads are bounded (at most `limit + 1` bytes, ever), FIFO-safe (the type is checked before
+//! the open, the open never blocks, and the type is checked again on the open file), and land
+//! in zeroizing memory sized from the file's length, so the buffer never reallocates and leaves
+//! no unwiped copy behind.
+//!
+//! Writes are atomic and private: a temporary file in the target's own directory, created with
+//! `O_CREAT | O_EXCL` and its final mode (never widened or narrowed afterwards), written,
+//! fsynced, then renamed into place: with `renameat2(RENAME_NOREPLACE)` when nothing may be
+//! replaced, so a file that appears meanwhile is not replaced either. A reader never sees a
+//! torn file, and a failure leaves no partial file behind.
+//!
+//! This module never logs and never puts file contents into an error.
+
+use std::fs::{Metadata, OpenOptions, Permissions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use rustix::fs::OFlags;
+use rustix::io::Errno;
+use zeroize::Zeroizing;
+
+use crate::error::{FileProblem, io_reason};
+
+/// Reads a whole file of at most `limit` bytes into zeroizing memory.
+///
+/// An empty file is [`FileProblem::Empty`]: callers for which empty is meaningful (an empty
+/// password) match on it.
+pub fn read_bounded(path: &Path, limit: u64) -> Result<Zeroizing<Vec<u8>>, FileProblem> {
+    let meta = std::fs::metadata(path).map_err(|e| problem_of(&e))?;
+    check_type(&meta, limit)?;
+    // O_NONBLOCK: if the path was swapped for a FIFO since the check above, opening it must
+    // not wait for a writer; the type is checked again on the open file.
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+        .map_err(|e| problem_of(&e))?;
+    let meta = file.metadata().map_err(|e| problem_of(&e))?;
+    check_type(&meta, limit)?;
+    // The capacity comes from metadata (+1 to see growth past the limit), so the buffer never
+    // reallocates; `take` enforces the limit if the file grows meanwhile.
+    let capacity = usize::try_from(meta.len().min(limit) + 1).unwrap_or(usize::MAX);
+    let mut buf = Zeroizing::new(Vec::with_capacity(capacity));
+    read_into_fixed(&mut file.take(limit + 1), &mut buf).map_err(|e| problem_of(&e))?;
+    if buf.len() as u64 > limit {
+        return Err(FileProblem::TooLarge { limit });
+    }
+    if buf.is_empty() {
+        return Err(FileProblem::Empty);
+    }
+    Ok(buf)
+}
+
+/// Reads until EOF into `buf` without ever growing it: a file that grew since its length was
+/// read fills the buffer up to its capacity and stops, so the caller sees "too large".
+fn read_into_fixed(input: &mut impl Read, buf: &mut Vec<u8>) -> io::Result<()> {
+    let mut chunk = Zeroizing::new([0u8; 8192]);
+    loop {
+        let room = buf.capacity() - buf.len();
+        if room == 0 {
+            return Ok(());
+        }
+        let n = match input.read(&mut chunk[..room.min(8192)]) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// A regular file within the limit; anything else is refused before a byte is read.
+fn check_type(meta: &Metadata, limit: u64) -> Result<(), FileProblem> {
+    if meta.is_dir() {
+        return Err(FileProblem::IsDirectory);
+    }
+    if !meta.is_file() {
+        return Err(FileProblem::NotRegularFile);
+    }
+    if meta.len() > limit {
+        return Err(FileProblem::TooLarge { limit });
+    }
+    Ok(())
+}
+
+/// The [`FileProblem`] an I/O error stands for.
+pub fn problem_of(e: &io::Error) -> FileProblem {
+    match e.kind() {
+        io::ErrorKind::NotFound => FileProblem::NotFound,
+        io::ErrorKind::PermissionDenied => FileProblem::PermissionDenied,
+        io::ErrorKind::IsADirectory => FileProblem::IsDirectory,
+        _ if e.raw_os_error() == Some(Errno::LOOP.raw_os_error()) => FileProblem::SymlinkLoop,
+        _ => FileProblem::Unreadable(io_reason(e)),
+    }
+}
+
+/// Why [`read_own_private`] will not use a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Untrusted {
+    Missing,
+    /// A symlink, FIFO, directory or device.
+    NotRegularFile,
+    OwnedByAnother,
+    OpenToOthers,
+    TooLarge,
+    Unreadable,
+}
+
+impl std::fmt::Display for Untrusted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Untrusted::Missing => "missing",
+            Untrusted::NotRegularFile => "not a regular file",
+            Untrusted::OwnedByAnother => "owned by another user",
+            Untrusted::OpenToOthers => "readable or writable by others",
+            Untrusted::TooLarge => "too large",
+            Untrusted::Unreadable => "cannot be read",
+        })
+    }
+}
+
+/// Reads a file graphd wrote for this user alone (a token cache entry): it must be a regular
+/// file (a symlink is not followed, a FIFO is not waited on), owned by the effective user,
+/// with no group or other permission bits, and at most `limit` bytes. Anything else is not
+/// trusted, whatever it holds.
+pub fn read_own_private(path: &Path, limit: u64) -> Result<Zeroizing<Vec<u8>>, Untrusted> {
+    let flags = OFlags::NOFOLLOW | OFlags::NONBLOCK;
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits() as i32)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Untrusted::Missing),
+        Err(e) if e.raw_os_error() == Some(Errno::LOOP.raw_os_error()) => {
+            return Err(Untrusted::NotRegularFile);
+        }
+        Err(_) => return Err(Untrusted::Unreadable),
+    };
+    let meta = file.metadata().map_err(|_| Untrusted::Unreadable)?;
+    if !meta.is_file() {
+        return Err(Untrusted::NotRegularFile);
+    }
+    if meta.uid() != rustix::process::geteuid().as_raw() {
+        return Err(Untrusted::OwnedByAnother);
+    }
+    if meta.permissions().mode() & 0o077 != 0 {
+        return Err(Untrusted::OpenToOthers);
+    }
+    if meta.len() > limit {
+        return Err(Untrusted::TooLarge);
+    }
+    let capacity = usize::try_from(meta.len() + 1).unwrap_or(usize::MAX);
+    let mut buf = Zeroizing::new(Vec::with_capacity(capacity));
+    read_into_fixed(&mut file.take(limit + 1), &mut buf).map_err(|_| Untrusted::Unreadable)?;
+    if buf.len() as u64 > limit {
+        return Err(Untrusted::TooLarge);
+    }
+    Ok(buf)
+}
+
+/// Whether [`write_atomic`] may replace an existing file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replace {
+    /// Fail with `AlreadyExists` if the target exists, even if it appeared a moment ago.
+    Never,
+    /// Replace the target atomically (readers see the old or the new file, never a mix).
+    Atomically,
+}
+
+/// Writes `contents` to `path` atomically with `mode` (0600 for anything secret): staged
+/// under a temporary name in the same directory, created with that mode, fsynced, renamed.
+pub fn write_atomic(path: &Path, contents: &[u8], mode: u32, replace: Replace) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // tempfile creates with O_EXCL and the given mode (before the umask narrows it, never
+    // widening it), so the secret is never readable by others, not even for a moment.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .permissions(Permissions::from_mode(mode))
+        .tempfile_in(dir)?;
+    tmp.write_all(contents)?;
+    tmp.as_file().sync_all()?;
+    match replace {
+        Replace::Never => tmp.persist_noclobber(path).map_err(|e| e.error)?,
+        Replace::Atomically => tmp.persist(path).map_err(|e| e.error)?,
+    };
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_each_unusable_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        assert_eq!(read_bounded(&missing, 10), Err(FileProblem::NotFound));
+        assert_eq!(read_bounded(dir.path(), 10), Err(FileProblem::IsDirectory));
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, b"").unwrap();
+        assert_eq!(read_bounded(&empty, 10), Err(FileProblem::Empty));
+        let big = dir.path().join("big.pem");
+        std::fs::write(&big, [b'x'; 11]).unwrap();
+        assert_eq!(
+            read_bounded(&big, 10),
+            Err(FileProblem::TooLarge { limit: 10 })
+        );
+        std::fs::write(&big, [b'x'; 10]).unwrap();
+        assert_eq!(read_bounded(&big, 10).unwrap().len(), 10);
+        let lo = dir.path().join("loop");
+        std::os::unix::fs::symlink(&lo, &lo).unwrap();
+        assert_eq!(read_bounded(&lo, 10), Err(FileProblem::SymlinkLoop));
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        assert_eq!(read_bounded(&fifo, 10), Err(FileProblem::NotRegularFile));
+    }
+
+    #[test]
+    fn the_buffer_is_sized_once_and_never_grows() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("f");
+        std::fs::write(&f, vec![b'k'; 20_000]).unwrap();
+        let buf = read_bounded(&f, 1 << 20).unwrap();
+        assert_eq!(buf.len(), 20_000);
+        assert_eq!(
+            buf.capacity(),
+            20_001,
+            "sized from metadata, never reallocated"
+        );
+        // A reader that yields more than the capacity stops at the capacity.
+        let mut v = Vec::with_capacity(5);
+        read_into_fixed(&mut &b"0123456789"[..], &mut v).unwrap();
+        assert_eq!((v.len(), v.capacity()), (5, 5));
+    }
+
+    #[test]
+    fn atomic_writes_are_private_and_respect_replace() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("state.json");
+        write_atomic(&p, b"one", 0o600, Replace::Never).unwrap();
+        assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o777, 0o600);
+        let e = write_atomic(&p, b"two", 0o600, Replace::Never).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&p).unwrap(), b"one");
+        write_atomic(&p, b"two", 0o600, Replace::Atomically).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left.len(), 1, "no temporary file left behind: {left:?}");
+    }
+}
