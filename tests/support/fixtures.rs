@@ -2,9 +2,9 @@
 //! `openssl` command-line tool (where real users' files come from) into a temp dir.
 //!
 //! The recipes live in one place, tests/fixtures/README.md: the builder runs that page's `sh`
-//! blocks, in order, as one script. What the page shows is what made the files, so the two
-//! cannot drift. Nothing here is committed: the keys exist only for the life of the test
-//! process.
+//! blocks, in order, in two stages (the main key first, which most tests need, then the
+//! rest). What the page shows is what made the files, so the two cannot drift. Nothing here
+//! is committed: the keys exist only for the life of the test process.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,9 +33,20 @@ pub struct Fixtures {
 pub fn fixtures() -> &'static Fixtures {
     static FX: OnceLock<Fixtures> = OnceLock::new();
     FX.get_or_init(|| {
+        let dir = first_stage().dir.clone();
+        run(&dir, &stages().1);
+        Fixtures { dir }
+    })
+}
+
+/// The files of the README's first stage only (the main key and its encodings, which hold
+/// the shared credential): what most emulator tests need, without waiting for the rest.
+pub fn first_stage() -> &'static Fixtures {
+    static FIRST: OnceLock<Fixtures> = OnceLock::new();
+    FIRST.get_or_init(|| {
         let dir = scratch().path().join("fixtures");
         std::fs::create_dir_all(&dir).expect("fixture dir");
-        build(&dir);
+        run(&dir, &stages().0);
         Fixtures { dir }
     })
 }
@@ -57,52 +68,67 @@ impl Fixtures {
     }
 }
 
-/// The contents of the `sh` fenced blocks of a Markdown page, in order, as one script.
-/// Other blocks (`text`, untagged) are not part of it.
-pub fn sh_blocks(markdown: &str) -> String {
-    let mut script = String::new();
-    let mut inside = false;
+/// The `sh` fenced blocks of a Markdown page, in order. Other blocks (`text`, untagged)
+/// are not recipes.
+pub fn sh_block_list(markdown: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
     for line in markdown.lines() {
         let fence = line.trim_start().strip_prefix("```");
-        match (inside, fence) {
-            (false, Some(tag)) => inside = tag.trim() == "sh",
-            (true, Some(_)) => inside = false,
-            (true, None) => {
-                script.push_str(line);
-                script.push('\n');
+        match (current.as_mut(), fence) {
+            (None, Some(tag)) => {
+                if tag.trim() == "sh" {
+                    current = Some(String::new());
+                }
             }
-            (false, None) => {}
+            (Some(_), Some(_)) => blocks.extend(current.take()),
+            (Some(block), None) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            (None, None) => {}
         }
     }
-    script
+    blocks
 }
 
-/// What the script prints last: the three passwords it defined, to compare with ours.
+/// The `sh` blocks of a Markdown page as one script.
+pub fn sh_blocks(markdown: &str) -> String {
+    sh_block_list(markdown).concat()
+}
+
+/// Where the README's first stage ends.
+const FIRST_STAGE_END: &str = "<!-- fixtures: end of the first stage -->";
+
+/// The two scripts: the blocks before the mark, and the first block (the passwords) followed
+/// by the blocks after it.
+fn stages() -> (String, String) {
+    let (first, rest) = README
+        .split_once(FIRST_STAGE_END)
+        .expect("tests/fixtures/README.md marks the end of the first stage");
+    let passwords = sh_block_list(first).into_iter().next().unwrap_or_default();
+    (sh_blocks(first), passwords + &sh_blocks(rest))
+}
+
+/// What a stage prints last: the three passwords it defined, to compare with ours.
 const ECHO_PASSWORDS: &str = "printf '%s\\n' \"$PW\" \"$WRONG_PW\" \"$UNICODE_PW\"\n";
 
-/// Runs the README's recipes in `dir` (`sh -eu -x`: the first failing command stops it, and
-/// the trace shows which one), then checks the passwords they used are ours.
-fn build(dir: &Path) {
-    let script = sh_blocks(README) + ECHO_PASSWORDS;
+/// Runs one stage of the README's recipes in `dir` (`sh -eu -x`: the first failing command
+/// stops it, and the trace shows which one), then checks the passwords it used are ours.
+fn run(dir: &Path, stage: &str) {
+    let script = format!("{stage}{ECHO_PASSWORDS}");
     let out = Command::new("sh")
         .args(["-eu", "-x", "-c", &script])
         .current_dir(dir)
         .output()
         .expect("sh runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
+    let tail: Vec<&str> = stderr.lines().rev().take(12).collect();
     assert!(
         out.status.success(),
         "the recipes in tests/fixtures/README.md failed ({}); the end of the trace:\n{}",
         out.status,
-        stderr
-            .lines()
-            .rev()
-            .take(12)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect::<Vec<_>>()
-            .join("\n")
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
     );
     let stdout = String::from_utf8(out.stdout).expect("UTF-8 output");
     let printed: Vec<&str> = stdout.lines().rev().take(3).collect();

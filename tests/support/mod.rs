@@ -131,7 +131,7 @@ impl Pair {
     pub fn shared() -> &'static Pair {
         static PAIR: OnceLock<Pair> = OnceLock::new();
         PAIR.get_or_init(|| {
-            let fx = fixtures::fixtures();
+            let fx = fixtures::first_stage();
             Pair {
                 key: fx.path("leaf.key"),
                 cert: fx.path("leaf.crt"),
