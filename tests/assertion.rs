@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::support::fixtures::fixtures;
 use crate::support::outcome::{Outcome, run};
-use crate::support::{CLIENT_ID, TENANT, graphd, ossl};
+use crate::support::{CLIENT_ID, TENANT, graphd_app, ossl};
 
 /// A compact JWS taken apart.
 pub struct Jwt {
@@ -68,16 +68,8 @@ fn now() -> i64 {
 
 /// `graphd assertion --tenant T --client-id C` plus `args`.
 pub fn assertion(args: &[&str], cert: &str) -> Outcome {
-    let mut cmd = graphd();
-    cmd.args([
-        "assertion",
-        "--tenant",
-        TENANT,
-        "--client-id",
-        CLIENT_ID,
-        "--cert",
-    ])
-    .arg(fixtures().path(cert));
+    let mut cmd = graphd_app("assertion");
+    cmd.arg("--cert").arg(fixtures().path(cert));
     cmd.args(args);
     run(&mut cmd)
 }
@@ -296,16 +288,9 @@ fn send_x5c_puts_the_chain_leaf_first_as_standard_base64_der() {
     }
     // The environment variable the Azure SDKs read turns it on too; without either, no x5c.
     for value in ["true", "1", "TRUE"] {
-        let mut cmd = graphd();
-        cmd.args([
-            "assertion",
-            "--tenant",
-            TENANT,
-            "--client-id",
-            CLIENT_ID,
-            "--cert",
-        ]);
-        cmd.arg(fx.path("chain-key-first.pem"))
+        let mut cmd = graphd_app("assertion");
+        cmd.arg("--cert")
+            .arg(fx.path("chain-key-first.pem"))
             .env("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN", value);
         let jwt = signed(&run(&mut cmd));
         assert_eq!(
@@ -315,16 +300,9 @@ fn send_x5c_puts_the_chain_leaf_first_as_standard_base64_der() {
         );
     }
     for value in ["false", "0"] {
-        let mut cmd = graphd();
-        cmd.args([
-            "assertion",
-            "--tenant",
-            TENANT,
-            "--client-id",
-            CLIENT_ID,
-            "--cert",
-        ]);
-        cmd.arg(fx.path("chain-key-first.pem"))
+        let mut cmd = graphd_app("assertion");
+        cmd.arg("--cert")
+            .arg(fx.path("chain-key-first.pem"))
             .env("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN", value);
         assert!(
             signed(&run(&mut cmd)).header.get("x5c").is_none(),

@@ -10,7 +10,7 @@ mod report;
 
 use crate::support::fixtures::{PASSWORD, UNICODE_PASSWORD, fixtures};
 use crate::support::outcome::{Outcome, run};
-use crate::support::{CLIENT_ID, TENANT, graphd, ossl};
+use crate::support::{graphd, graphd_app, ossl};
 
 /// How the password reaches graphd.
 #[derive(Debug, Clone, Copy)]
@@ -281,8 +281,7 @@ fn larger_rsa_keys_load() {
 #[test]
 fn every_encoding_signs_an_assertion() {
     for c in LEAF_CASES.iter().chain(CHAIN_CASES) {
-        let mut cmd = graphd();
-        cmd.args(["assertion", "--tenant", TENANT, "--client-id", CLIENT_ID]);
+        let mut cmd = graphd_app("assertion");
         with_credential(&mut cmd, c);
         let out = run(&mut cmd);
         out.ok();

@@ -10,6 +10,7 @@ mod assertion_rules;
 mod faults;
 mod graph_api;
 mod graph_auth;
+mod guard;
 mod process;
 mod token_rules;
 
@@ -24,7 +25,8 @@ use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 use serde_json::{Value, json};
 
-use crate::support::{CLIENT_ID, Pair, TENANT};
+use crate::support::emulator::TestEmulator;
+use crate::support::{CLIENT_ID, Pair};
 
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
@@ -48,6 +50,12 @@ pub fn fixture() -> &'static Fixture {
     })
 }
 
+/// A second RSA key, registered nowhere: the `other.key` fixture.
+pub fn other_key() -> PKey<Private> {
+    PKey::private_key_from_pem(&crate::support::fixtures::fixtures().read("other.key"))
+        .expect("other.key parses")
+}
+
 pub fn sha1(cert: &X509) -> Vec<u8> {
     hash(MessageDigest::sha1(), &cert.to_der().expect("der"))
         .expect("sha1")
@@ -68,22 +76,16 @@ pub fn app(roles: &[&str]) -> AppRegistration {
     }
 }
 
-/// An emulator for `TENANT` with the shared app (User.Read.All) registered.
-pub fn start() -> Emulator {
+/// An emulator for `TENANT` with the shared app (User.Read.All) registered, guarded: the
+/// test fails if one of its handlers panicked.
+pub fn start() -> TestEmulator {
     start_with(EmulatorConfig::default())
 }
 
-pub fn start_with(config: EmulatorConfig) -> Emulator {
-    let config = EmulatorConfig {
-        tenant: TENANT.to_string(),
-        apps: if config.apps.is_empty() {
-            vec![app(&["User.Read.All"])]
-        } else {
-            config.apps
-        },
-        ..config
-    };
-    Emulator::start(config).expect("emulator starts")
+/// As [`start`], with `config`'s tenant replaced by `TENANT` and its apps defaulting to the
+/// shared app.
+pub fn start_with(config: EmulatorConfig) -> TestEmulator {
+    crate::support::emulator::start_with(config)
 }
 
 pub fn now() -> i64 {

@@ -13,6 +13,7 @@ mod delta;
 mod demo;
 mod emulator;
 mod gen_cert;
+mod harness;
 mod leaks;
 mod matrix;
 mod snapshots;

@@ -8,7 +8,6 @@ mod bodies;
 mod cache;
 mod refusals;
 mod request;
-mod scripted;
 mod transient;
 mod transport;
 
@@ -16,8 +15,9 @@ use assert_cmd::Command;
 use base64::Engine as _;
 use graphd::emulator::Emulator;
 
+use crate::support::Pair;
 use crate::support::emulator::graphd_at;
-use crate::support::{CLIENT_ID, Pair, TENANT, graphd};
+pub use crate::support::graphd_via;
 
 /// What a finished `graphd` run left behind.
 #[derive(Debug)]
@@ -74,16 +74,6 @@ pub fn run(cmd: &mut Command) -> Run {
 /// `graphd token ARGS` against `emu` with the shared credential.
 pub fn token(emu: &Emulator, args: &[&str]) -> Run {
     run(graphd_at(emu).arg("token").args(args))
-}
-
-/// `graphd` configured for the shared app, with `authority` as its token service.
-pub fn graphd_via(authority: &str) -> Command {
-    let mut cmd = graphd();
-    cmd.env("AZURE_AUTHORITY_HOST", authority)
-        .env("AZURE_TENANT_ID", TENANT)
-        .env("AZURE_CLIENT_ID", CLIENT_ID)
-        .env("AZURE_CLIENT_CERTIFICATE_PATH", &Pair::shared().combined);
-    cmd
 }
 
 /// The JSON of a JWT's header (`part` 0) or claims (`part` 1).

@@ -86,6 +86,11 @@ pub enum FaultAction {
     NextLink(String),
     /// `302 Found` with `Location` set to this URL (either side): clients must not follow it.
     Redirect(String),
+    /// The handler panics: for graphd's own tests of the emulator's panic guard, which
+    /// answers `500` and records the panic ([`Emulator::panics`](super::Emulator::panics)).
+    /// `--fault` does not offer it.
+    #[doc(hidden)]
+    Panic,
 }
 
 /// Default size of [`FaultAction::HugeBody`]: 10 MB.

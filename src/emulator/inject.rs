@@ -51,6 +51,7 @@ pub(super) fn fault_response(action: &FaultAction, side: Side, ctx: &Ctx) -> Res
         FaultAction::Delay(_)
         | FaultAction::Hang
         | FaultAction::Drop
+        | FaultAction::Panic
         | FaultAction::NextLink(_) => respond::with_body(500, respond::TEXT, ""),
     }
 }

@@ -14,6 +14,7 @@ mod fault_parse;
 mod graph;
 mod inject;
 mod keys;
+mod panics;
 mod respond;
 mod server;
 mod start;
@@ -221,6 +222,12 @@ impl Emulator {
     /// The request log (the most recent 100,000), oldest first.
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.shared.state.requests()
+    }
+
+    /// Every request handler that panicked so far, as `side METHOD path: message`, oldest
+    /// first. The client got a `500`; a non-empty list means a bug in the emulator.
+    pub fn panics(&self) -> Vec<String> {
+        self.shared.state.panics()
     }
 
     /// From now on, every token issued so far is rejected by the Graph side as expired.

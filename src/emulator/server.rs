@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 
 use super::fault::{FaultAction, Side};
 use super::inject::{emulator_time, fault_response};
+use super::panics::CatchPanic;
 use super::respond::{self, Ctx, Resp};
 use super::state::RequestRecord;
 use super::{Shared, graph, sts};
@@ -100,7 +101,25 @@ fn origin(shared: &Shared, side: Side, host: Option<&str>) -> String {
     }
 }
 
+/// Answers one request; a handler that panics gets the client a `500` and is recorded (see
+/// [`super::panics`]) instead of silently dropping the connection.
 async fn handle(req: Request<Incoming>, side: Side, shared: Arc<Shared>) -> Result<Resp, Dropped> {
+    // The path only: a query can carry a $skiptoken.
+    let what = format!("{side} {} {}", req.method(), req.uri().path());
+    match CatchPanic::new(answer(req, side, Arc::clone(&shared))).await {
+        Ok(answered) => answered,
+        Err(message) => {
+            shared.state.handler_panicked(format!("{what}: {message}"));
+            Ok(respond::with_body(
+                500,
+                respond::TEXT,
+                "the graphd emulator failed while answering this request (a bug)\n",
+            ))
+        }
+    }
+}
+
+async fn answer(req: Request<Incoming>, side: Side, shared: Arc<Shared>) -> Result<Resp, Dropped> {
     let arrival = Instant::now();
     // The emulator-only admin endpoint is not Graph: no faults, and it shifts no schedule.
     let eligible = match side {
@@ -149,6 +168,7 @@ async fn handle(req: Request<Incoming>, side: Side, shared: Arc<Shared>) -> Resu
             return Err(Dropped);
         }
         Some(FaultAction::Delay(d)) => tokio::time::sleep(d).await,
+        Some(FaultAction::Panic) => panic!("a fault rule asked this handler to panic"),
         Some(FaultAction::NextLink(url)) => next_link = Some(url),
         Some(action) => response = Some(fault_response(&action, side, &ctx)),
         None => {}

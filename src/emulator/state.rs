@@ -146,6 +146,8 @@ struct Inner {
     log: VecDeque<RequestRecord>,
     /// `jti` -> the assertion's `exp`, for `strict_jti`.
     jtis: HashMap<String, i64>,
+    /// Handlers that panicked: `side METHOD path: message`.
+    panics: Vec<String>,
 }
 
 /// The emulator's mutable state.
@@ -265,6 +267,15 @@ impl State {
 
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.lock().log.iter().cloned().collect()
+    }
+
+    /// Records a handler that panicked (the client was answered `500`).
+    pub fn handler_panicked(&self, what: String) {
+        self.lock().panics.push(what);
+    }
+
+    pub fn panics(&self) -> Vec<String> {
+        self.lock().panics.clone()
     }
 
     /// `false` if `jti` was seen before (and its assertion has not expired).

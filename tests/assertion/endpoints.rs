@@ -4,7 +4,7 @@
 use super::{assertion, signed, token_endpoint};
 use crate::support::fixtures::fixtures;
 use crate::support::outcome::run;
-use crate::support::{CLIENT_ID, TENANT, graphd};
+use crate::support::{CLIENT_ID, TENANT, graphd, graphd_app};
 
 #[test]
 fn clouds_and_authority_hosts_set_the_audience() {
@@ -54,16 +54,9 @@ fn clouds_and_authority_hosts_set_the_audience() {
             "{args:?}"
         );
     }
-    let mut cmd = graphd();
-    cmd.args([
-        "assertion",
-        "--tenant",
-        TENANT,
-        "--client-id",
-        CLIENT_ID,
-        "--cert",
-    ]);
-    cmd.arg(fixtures().path("key-then-cert.pem"))
+    let mut cmd = graphd_app("assertion");
+    cmd.arg("--cert")
+        .arg(fixtures().path("key-then-cert.pem"))
         .env("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us");
     assert_eq!(
         signed(&run(&mut cmd)).claims["aud"],
@@ -153,7 +146,7 @@ fn tenants_naming_many_tenants_and_bad_client_ids_are_refused() {
         .args(["assertion", "--tenant", TENANT, "--cert"])
         .arg(fx.path("key-then-cert.pem")));
     out.refused(2, None, "no client id given");
-    let out = run(graphd().args(["assertion", "--tenant", TENANT, "--client-id", CLIENT_ID]));
+    let out = run(&mut graphd_app("assertion"));
     out.refused(2, None, "no certificate given");
 }
 

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use crate::support::fixtures::{PASSWORD, fixtures};
 use crate::support::outcome::{Outcome, run};
-use crate::support::{CLIENT_ID, TENANT, graphd};
+use crate::support::permissions::{graphd_bound_by_permissions, is_root};
+use crate::support::{graphd, graphd_app};
 
 /// A file in a fresh temp dir, with these bytes.
 fn file_with(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -20,16 +21,7 @@ fn refused_path(path: &Path, blamed: &Path, problem: &str) -> Outcome {
     let out = run(graphd().args(["cert", "--cert"]).arg(path));
     out.refused(3, Some(blamed), problem);
     out.stdout_empty_or_report();
-    let signed = run(graphd()
-        .args([
-            "assertion",
-            "--tenant",
-            TENANT,
-            "--client-id",
-            CLIENT_ID,
-            "--cert",
-        ])
-        .arg(path));
+    let signed = run(graphd_app("assertion").arg("--cert").arg(path));
     signed.refused(3, Some(blamed), problem);
     assert_eq!(signed.stdout, "");
     out
@@ -180,26 +172,30 @@ fn unreadable_file_is_refused_unless_this_user_can_read_it_anyway() {
         &fixtures().read("key-then-cert.pem"),
     );
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
-    // Root (CAP_DAC_OVERRIDE) reads a mode-000 file; graphd must then behave as the OS
-    // lets it, not pretend. Anyone else gets "permission denied".
-    let os_allows = std::fs::read(&p).is_ok();
-    let out = run(graphd().args(["cert", "--cert"]).arg(&p));
-    if os_allows {
-        out.ok();
-    } else {
-        out.refused(3, Some(&p), "permission denied");
-    }
     let pw = file_with(dir.path(), "pw.txt", format!("{PASSWORD}\n").as_bytes());
     std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o000)).unwrap();
-    let mut cmd = graphd();
-    cmd.args(["cert", "--cert"])
-        .arg(fixtures().path("default.pfx"));
-    cmd.arg("--password-file").arg(&pw);
-    let out = run(&mut cmd);
-    if os_allows {
-        out.ok();
-    } else {
-        out.refused(3, Some(&pw), "permission denied");
+    let pfx = fixtures().path("default.pfx");
+    // For a process the mode binds (as root: one without CAP_DAC_OVERRIDE), permission denied.
+    let out = run(graphd_bound_by_permissions()
+        .args(["cert", "--cert"])
+        .arg(&p));
+    out.refused(3, Some(&p), "permission denied");
+    let out = run(graphd_bound_by_permissions()
+        .args(["cert", "--cert"])
+        .arg(&pfx)
+        .arg("--password-file")
+        .arg(&pw));
+    out.refused(3, Some(&pw), "permission denied");
+    // Root (CAP_DAC_OVERRIDE) reads a mode-000 file; graphd must then behave as the OS
+    // lets it, not pretend.
+    if is_root() {
+        run(graphd().args(["cert", "--cert"]).arg(&p)).ok();
+        run(graphd()
+            .args(["cert", "--cert"])
+            .arg(&pfx)
+            .arg("--password-file")
+            .arg(&pw))
+        .ok();
     }
 }
 

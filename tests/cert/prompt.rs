@@ -4,26 +4,21 @@
 
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::support::fixtures::{PASSWORD, WRONG_PASSWORD, fixtures};
+use crate::support::graphd;
+use crate::support::terminal::on_a_terminal;
 
 /// Runs `graphd cert --cert FILE` on a pty; types `password` once the prompt has appeared
 /// (waiting on the prompt text, not on time). Returns (exit code, everything the pty showed).
 fn on_terminal(file: &Path, password: &str) -> (Option<i32>, String) {
-    let graphd = env!("CARGO_BIN_EXE_graphd");
-    let command = format!("'{graphd}' cert --cert '{}'", file.display());
-    let mut child = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", crate::support::scratch().path())
-        .env("SHELL", "/bin/sh")
+    let mut child = on_a_terminal(graphd().args(["cert", "--cert"]).arg(file))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("util-linux `script` is installed (it provides the terminal for this test)");
+        .expect("script (util-linux) runs");
     let mut stdout = child.stdout.take().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let mut seen = Vec::new();

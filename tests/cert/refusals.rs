@@ -5,7 +5,7 @@
 use super::{Case, Pw, case, cert_json, with_credential};
 use crate::support::fixtures::{PASSWORD, WRONG_PASSWORD, fixtures};
 use crate::support::outcome::{Outcome, run};
-use crate::support::{CLIENT_ID, TENANT, graphd};
+use crate::support::{graphd, graphd_app};
 
 /// Runs `graphd cert --json` and `graphd assertion` on `c`; both must refuse with `problem`
 /// naming `blamed` (a fixture name, default the `--cert` file). Returns the cert outcome.
@@ -19,8 +19,7 @@ fn refused(c: &Case, blamed: Option<&str>, problem: &str) -> Outcome {
     out.refused(3, Some(&path), problem);
     out.stdout_empty_or_report();
 
-    let mut assertion = graphd();
-    assertion.args(["assertion", "--tenant", TENANT, "--client-id", CLIENT_ID]);
+    let mut assertion = graphd_app("assertion");
     with_credential(&mut assertion, c);
     let signed = run(&mut assertion);
     let line = signed.refused(3, Some(&path), problem);
@@ -212,7 +211,13 @@ fn certificate_without_key_is_inspected_but_key_without_certificate_is_refused()
         assert_eq!(out.json()["private_key"], false);
         assert_eq!(out.json()["private_key_file"], serde_json::Value::Null);
         let mut assertion = graphd();
-        assertion.args(["assertion", "--tenant", TENANT, "--client-id", CLIENT_ID]);
+        assertion.args([
+            "assertion",
+            "--tenant",
+            crate::support::TENANT,
+            "--client-id",
+            crate::support::CLIENT_ID,
+        ]);
         with_credential(&mut assertion, &c);
         run(&mut assertion).refused(
             3,

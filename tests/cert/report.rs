@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use super::{Pw, case, cert_json};
 use crate::support::fixtures::fixtures;
 use crate::support::outcome::run;
-use crate::support::{CLIENT_ID, TENANT, graphd, ossl};
+use crate::support::{graphd, graphd_app, ossl};
 
 /// Compares every report value with what the openssl CLI says about the same certificate.
 fn matches_openssl(file: &'static str, leaf_pem: &str, leaf_der: Option<&str>) {
@@ -117,9 +117,8 @@ fn certificate_only_file_is_reported_and_accepted() {
 fn expiring_certificate_loads_with_a_warning() {
     let fx = fixtures();
     for cmd in ["cert", "assertion"] {
-        let mut c = graphd();
-        c.args([cmd, "--tenant", TENANT, "--client-id", CLIENT_ID, "--cert"])
-            .arg(fx.path("expiring.pem"));
+        let mut c = graphd_app(cmd);
+        c.arg("--cert").arg(fx.path("expiring.pem"));
         if cmd == "cert" {
             c = graphd();
             c.args(["cert", "--cert"]).arg(fx.path("expiring.pem"));

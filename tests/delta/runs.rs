@@ -111,7 +111,7 @@ fn a_saved_link_off_the_graph_endpoint_is_never_followed() {
     let dir = state_dir();
     let state = path_in(&dir, "s");
     delta_ok(&emu, &state, &[]);
-    let foreign = crate::users::Foreign::new();
+    let foreign = crate::support::scripted::ScriptedServer::silent();
     let mut saved: Value = serde_json::from_slice(&state_bytes(&state)).unwrap();
     saved["delta_link"] = format!("{}/v1.0/users/delta?$deltatoken=x", foreign.origin()).into();
     std::fs::write(&state, saved.to_string()).unwrap();

@@ -4,11 +4,11 @@
 use graphd::emulator::{EmulatorConfig, NBF_SKEW_SECS};
 use graphd::jws::Alg;
 use openssl::pkey::PKey;
-use openssl::rsa::Rsa;
 use serde_json::json;
 
 use super::*;
-use crate::support::{CLIENT_ID, Pair, TENANT, scratch};
+use crate::support::fixtures::fixtures;
+use crate::support::{CLIENT_ID, TENANT};
 
 #[tokio::test]
 async fn malformed_assertions() {
@@ -75,7 +75,7 @@ async fn malformed_assertions() {
 #[tokio::test]
 async fn signature_and_key_rules() {
     let emu = start();
-    let other_key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+    let other_key = other_key();
     let forged = Jwt::valid(&emu).sign_with(&other_key);
     let a = post_assertion(&emu, &forged).await;
     assert_refused(&a, 401, 700_027, "invalid_client", "signed by another key");
@@ -180,9 +180,8 @@ async fn pss_salt_must_be_32() {
 
 #[tokio::test]
 async fn registered_certificate_rules() {
-    let weak = Pair::new(scratch().path(), "weak1024", 1024, 30);
-    let weak_cert = X509::from_pem(&std::fs::read(&weak.cert).unwrap()).unwrap();
-    let weak_key = PKey::private_key_from_pem(&std::fs::read(&weak.key).unwrap()).unwrap();
+    let weak_cert = X509::from_pem(&fixtures().read("rsa1024.crt")).unwrap();
+    let weak_key = PKey::private_key_from_pem(&fixtures().read("rsa1024.key")).unwrap();
     let emu = start_with(EmulatorConfig {
         apps: vec![AppRegistration {
             client_id: CLIENT_ID.into(),

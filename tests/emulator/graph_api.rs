@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::*;
 
-fn users_emulator(users: u64) -> Emulator {
+fn users_emulator(users: u64) -> TestEmulator {
     start_with(EmulatorConfig {
         users,
         ..Default::default()

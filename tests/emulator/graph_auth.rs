@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn users_emulator(users: u64) -> Emulator {
+fn users_emulator(users: u64) -> TestEmulator {
     start_with(EmulatorConfig {
         users,
         ..Default::default()
@@ -82,7 +82,7 @@ async fn bearer_failures() {
 
     let t = token(&emu).await;
     let mut parts: Vec<String> = t.split('.').map(str::to_string).collect();
-    let other = openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
+    let other = other_key();
     let sig = graphd::jws::sign(
         graphd::jws::Alg::RS256,
         &other,

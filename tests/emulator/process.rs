@@ -2,10 +2,11 @@
 //! cleanly; TLS with the CA it writes; and its refusals of bad arguments.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 use super::*;
-use crate::support::{CLIENT_ID, graphd, scratch};
+use crate::support::emulator::spawnable;
+use crate::support::{CLIENT_ID, graphd};
 
 /// Kills the child if a test fails before it is stopped.
 struct Running(Child);
@@ -20,14 +21,7 @@ impl Drop for Running {
 }
 
 fn spawn(args: &[&str]) -> Running {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_graphd"));
-    cmd.env_clear();
-    for keep in ["PATH", "LANG", "OPENSSL_MODULES"] {
-        if let Some(v) = std::env::var_os(keep) {
-            cmd.env(keep, v);
-        }
-    }
-    cmd.env("HOME", scratch().path());
+    let mut cmd = spawnable(&graphd());
     cmd.arg("emulator")
         .args(args)
         .stdin(Stdio::null())
@@ -75,6 +69,15 @@ fn terminate(mut child: Running) {
     rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM sent");
     let status = child.0.wait().expect("graphd exits");
     assert!(status.success(), "exit after SIGTERM: {status:?}");
+    // What the in-process guard checks, for the process: no request handler panicked.
+    let mut err = String::new();
+    if let Some(mut e) = child.0.stderr.take() {
+        std::io::Read::read_to_string(&mut e, &mut err).expect("read stderr");
+    }
+    assert!(
+        !err.contains("panicked"),
+        "the emulator process panicked: {err}"
+    );
 }
 
 #[tokio::test]

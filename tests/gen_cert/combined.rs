@@ -11,7 +11,7 @@ use crate::support::CLIENT_ID;
 use crate::support::emulator::{graphd_at, start_with};
 
 /// The emulator with `cert` uploaded to the app `CLIENT_ID` (User.Read.All), and 7 users.
-fn emulator_with(cert: X509) -> graphd::emulator::Emulator {
+fn emulator_with(cert: X509) -> crate::support::emulator::TestEmulator {
     start_with(EmulatorConfig {
         users: 7,
         apps: vec![AppRegistration {

@@ -2,10 +2,13 @@
 //! nothing left behind (no directory, no temporary file, no user file touched).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command as StdCommand, Output, Stdio};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Output, Stdio};
 
 use super::{gen_cert, listing, mode, openssl_text, stderr};
+use crate::support::permissions::graphd_bound_by_permissions;
+use crate::support::{graphd, terminal};
 
 fn assert_refused(out: &Output, code: i32, says: &str) {
     let err = stderr(out);
@@ -99,98 +102,49 @@ fn output_directory_problems_are_named() {
     assert_eq!(listing(&dir.join("d")), ["key.pem"]);
 }
 
-/// Makes a directory unwritable for this process, undoing it on drop: permission bits for a
-/// normal user; for root (whom bits do not stop) the immutable attribute, where the file
-/// system has it.
-struct Unwritable {
-    dir: PathBuf,
-    immutable: bool,
-}
-
-impl Unwritable {
-    fn new(dir: &Path) -> Option<Self> {
-        if !rustix::process::geteuid().is_root() {
-            std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o500))
-                .unwrap();
-            return Some(Unwritable {
-                dir: dir.to_path_buf(),
-                immutable: false,
-            });
-        }
-        let set = StdCommand::new("chattr").arg("+i").arg(dir).output();
-        set.is_ok_and(|o| o.status.success()).then(|| Unwritable {
-            dir: dir.to_path_buf(),
-            immutable: true,
-        })
-    }
-}
-
-impl Drop for Unwritable {
-    fn drop(&mut self) {
-        if self.immutable {
-            let _ = StdCommand::new("chattr").arg("-i").arg(&self.dir).status();
-        } else {
-            let _ = std::fs::set_permissions(
-                &self.dir,
-                std::os::unix::fs::PermissionsExt::from_mode(0o700),
-            );
-        }
-    }
-}
-
 #[test]
 fn an_unwritable_directory_is_refused_and_left_empty() {
     let tmp = tempfile::tempdir().unwrap();
     let ro = tmp.path().join("ro");
     std::fs::create_dir(&ro).unwrap();
-    let Some(guard) = Unwritable::new(&ro) else {
-        // Running as root on a file system without the immutable attribute: nothing here can
-        // stop root from writing, so this one assertion cannot be made.
-        eprintln!("skipped: root, and `chattr +i` is not available to make a directory unwritable");
-        return;
-    };
-    let out = gen_cert(tmp.path(), &["--out", "ro"]);
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o500)).unwrap();
+    // As root, graphd runs without the capabilities that would let it write anyway.
+    let out = graphd_bound_by_permissions()
+        .current_dir(tmp.path())
+        .args(["gen-cert", "--out", "ro"])
+        .output()
+        .unwrap();
     assert_refused(&out, 3, "cannot write ro/key.pem");
     assert!(stderr(&out).contains("another --out"), "{}", stderr(&out));
-    drop(guard);
     assert!(listing(&ro).is_empty(), "no temporary file left behind");
 }
 
-/// Runs gen-cert on a terminal (util-linux `script` gives it a pty) and types `typed`.
-fn on_a_terminal(dir: &Path, args: &str, typed: &str) -> Option<Output> {
-    let available = StdCommand::new("script").arg("--version").output();
-    if !available.is_ok_and(|o| o.status.success()) {
-        return None;
-    }
-    let command = format!("'{}' gen-cert {args}", env!("CARGO_BIN_EXE_graphd"));
-    let mut child = StdCommand::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", dir)
+/// Runs `graphd gen-cert ARGS` in `dir` on a terminal and types `typed`.
+fn on_a_terminal(dir: &Path, args: &str, typed: &str) -> Output {
+    let mut cmd = graphd();
+    cmd.current_dir(dir)
+        .arg("gen-cert")
+        .args(args.split_whitespace());
+    let mut child = terminal::on_a_terminal(&cmd)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .expect("script (util-linux) runs");
     child
         .stdin
         .take()
         .unwrap()
         .write_all(typed.as_bytes())
         .unwrap();
-    Some(child.wait_with_output().unwrap())
+    child.wait_with_output().unwrap()
 }
 
 #[test]
 fn a_terminal_prompt_asks_twice() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let Some(out) = on_a_terminal(dir, "--out tty --pfx", "tty secret\ntty secret\n") else {
-        eprintln!("skipped: no util-linux `script` to give graphd a terminal");
-        return;
-    };
+    let out = on_a_terminal(dir, "--out tty --pfx", "tty secret\ntty secret\n");
     let screen = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{screen}");
     assert!(
@@ -212,7 +166,7 @@ fn a_terminal_prompt_asks_twice() {
     assert!(ok, "{text}");
     assert_eq!(mode(&dir.join("tty/graphd.pfx")), 0o600);
 
-    let out = on_a_terminal(dir, "--out typo --pfx", "tty secret\ntty secrte\n").unwrap();
+    let out = on_a_terminal(dir, "--out typo --pfx", "tty secret\ntty secrte\n");
     let screen = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(3), "{screen}");
     assert!(

@@ -3,14 +3,13 @@
 //! each from the shipped emulator (its natural behaviour where it has one, its fault
 //! injection where it does not).
 
-use graphd::emulator::{
-    AppRegistration, Emulator, EmulatorConfig, FaultAction, FaultRule, RetryAfter,
-};
+use graphd::emulator::{AppRegistration, EmulatorConfig, FaultAction, FaultRule, RetryAfter};
 use openssl::x509::X509;
 
 use super::{Case, check, workdir};
 use crate::support::emulator::{graphd_at, shared_app, start_with};
 use crate::support::fixtures::fixtures;
+use crate::support::scripted::NobodyListening;
 use crate::support::{CLIENT_ID, TENANT};
 
 /// How many cases `cases()` builds (the size check must not start emulators).
@@ -162,7 +161,7 @@ fn server_cases() {
     assert_eq!(scenarios.len(), CASES);
     let mut failures = Vec::new();
     for s in &scenarios {
-        let emu: Emulator = start_with(EmulatorConfig {
+        let emu = start_with(EmulatorConfig {
             tenant: TENANT.into(),
             ..s.config.clone()
         });
@@ -171,13 +170,10 @@ fn server_cases() {
         if s.untrusted {
             cmd.env_remove("GRAPHD_CA_FILE");
         }
-        if s.refused {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            cmd.env("AZURE_AUTHORITY_HOST", format!("http://127.0.0.1:{port}"));
+        // Held until the case has run: nobody else may take the port meanwhile.
+        let nobody = s.refused.then(NobodyListening::new);
+        if let Some(nobody) = &nobody {
+            cmd.env("AZURE_AUTHORITY_HOST", nobody.origin());
         }
         failures.extend(check(dir.path(), cmd, &s.case));
     }

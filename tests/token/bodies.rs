@@ -3,9 +3,9 @@
 
 use graphd::emulator::{EmulatorConfig, FaultAction, FaultRule};
 
-use super::scripted::{Scripted, reply, token_reply};
 use super::{Run, graphd_via, run, token};
 use crate::support::emulator::{start, start_with};
+use crate::support::scripted::{ScriptedServer, reply, token_reply};
 
 #[track_caller]
 fn malformed(run: Run, words: &[&str]) {
@@ -18,7 +18,7 @@ fn malformed(run: Run, words: &[&str]) {
     assert!(hint.contains("--authority-host"), "{hint}");
 }
 
-fn emulator_answering(action: FaultAction) -> graphd::emulator::Emulator {
+fn emulator_answering(action: FaultAction) -> crate::support::emulator::TestEmulator {
     start_with(EmulatorConfig {
         users: 0,
         faults: vec![FaultRule::token(action)],
@@ -86,8 +86,8 @@ fn scripted_answers_that_are_not_usable_tokens() {
         ),
     ];
     for (answer, words) in cases {
-        let server = Scripted::start(vec![answer]);
-        let run = run(graphd_via(&server.url()).arg("token"));
+        let server = ScriptedServer::start([answer]);
+        let run = run(graphd_via(&server.origin()).arg("token"));
         for secret in ["pop.token.value", "no.expiry.value"] {
             assert!(!run.stderr.contains(secret), "{run:#?}");
         }

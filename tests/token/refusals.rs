@@ -7,6 +7,7 @@ use openssl::x509::X509;
 
 use super::{Run, shared_thumbprint, token};
 use crate::support::emulator::{graphd_at, shared_app, start, start_with};
+use crate::support::fixtures::fixtures;
 use crate::support::{CLIENT_ID, Pair, TENANT};
 
 /// Checks the common shape of a refusal and returns (error line, hint).
@@ -23,9 +24,7 @@ fn refused(run: Run, code: u32) -> (String, String) {
 
 #[test]
 fn an_unregistered_certificate_names_its_thumbprint_and_the_upload() {
-    let dir = tempfile::tempdir().unwrap();
-    let other = Pair::new(dir.path(), "other", 2048, 30);
-    let other_cert = X509::from_pem(&std::fs::read(&other.cert).unwrap()).unwrap();
+    let other_cert = X509::from_pem(&fixtures().read("other.crt")).unwrap();
     let emu = start_with(EmulatorConfig {
         users: 0,
         apps: vec![AppRegistration {

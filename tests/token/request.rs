@@ -3,9 +3,9 @@
 
 use graphd::emulator::{EmulatorConfig, FaultAction, FaultRule, RetryAfter, Side};
 
-use super::scripted::{Scripted, good_token, reply};
 use super::{graphd_via, jwt_part, now, run, token};
 use crate::support::emulator::{start, start_with};
+use crate::support::scripted::{ScriptedServer, good_token, reply};
 use crate::support::{CLIENT_ID, TENANT};
 
 const USER_AGENT: &str = concat!("graphd/", env!("CARGO_PKG_VERSION"));
@@ -47,8 +47,8 @@ fn ps256_and_rs256_both_get_a_token() {
 #[test]
 fn the_form_has_exactly_the_documented_fields() {
     for (alg, thumbprint_header) in [("PS256", "x5t#S256"), ("RS256", "x5t")] {
-        let server = Scripted::start(vec![good_token("scripted.token.value")]);
-        let run = run(graphd_via(&server.url()).args(["token", "--alg", alg])).expect_code(0);
+        let server = ScriptedServer::start([good_token("scripted.token.value")]);
+        let run = run(graphd_via(&server.origin()).args(["token", "--alg", alg])).expect_code(0);
         assert_eq!(run.stdout, "scripted.token.value\n");
         let sent = server.requests();
         assert_eq!(sent.len(), 1);
@@ -92,7 +92,7 @@ fn the_form_has_exactly_the_documented_fields() {
         let claims = jwt_part(&assertion, 1);
         assert_eq!(
             claims["aud"],
-            format!("{}/{TENANT}/oauth2/v2.0/token", server.url())
+            format!("{}/{TENANT}/oauth2/v2.0/token", server.origin())
         );
         assert_eq!(claims["iss"], CLIENT_ID);
         assert_eq!(claims["sub"], CLIENT_ID);
@@ -102,8 +102,9 @@ fn the_form_has_exactly_the_documented_fields() {
 #[test]
 fn every_attempt_carries_a_fresh_assertion_and_request_id() {
     let busy = reply(503, &[("Retry-After", "0")], b"");
-    let server = Scripted::start(vec![busy.clone(), busy, good_token("third.time.lucky")]);
-    let run = run(graphd_via(&server.url()).args(["token", "--max-retries", "2"])).expect_code(0);
+    let server = ScriptedServer::start([busy.clone(), busy, good_token("third.time.lucky")]);
+    let run =
+        run(graphd_via(&server.origin()).args(["token", "--max-retries", "2"])).expect_code(0);
     assert_eq!(run.stdout, "third.time.lucky\n");
     let sent = server.requests();
     assert_eq!(sent.len(), 3);
@@ -203,8 +204,8 @@ fn clouds_set_the_audience_and_the_scope() {
     );
 
     // The token request follows the cloud's Graph: its scope is that cloud's /.default.
-    let server = Scripted::start(vec![good_token("gov.token.value")]);
-    run(graphd_via(&server.url()).args(["token", "--cloud", "usgov"])).expect_code(0);
+    let server = ScriptedServer::start([good_token("gov.token.value")]);
+    run(graphd_via(&server.origin()).args(["token", "--cloud", "usgov"])).expect_code(0);
     assert_eq!(
         server.requests()[0].field("scope").as_deref(),
         Some("https://graph.microsoft.us/.default")

@@ -4,11 +4,11 @@
 
 use graphd::emulator::{EmulatorConfig, FaultAction, FaultRule, RetryAfter};
 
-use super::scripted::{Scripted, good_token};
 use super::{graphd_via, run, token};
 use crate::support::emulator::start_with;
+use crate::support::scripted::{NobodyListening, ScriptedServer, good_token};
 
-fn with_faults(faults: Vec<FaultRule>) -> graphd::emulator::Emulator {
+fn with_faults(faults: Vec<FaultRule>) -> crate::support::emulator::TestEmulator {
     start_with(EmulatorConfig {
         users: 0,
         faults,
@@ -135,22 +135,18 @@ fn broken_connections_are_retried() {
     // Closed in the middle of the body.
     let cut = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 400\r\nConnection: close\r\n\r\n{\"token_type\":\"Bearer\",\"acc"
         .to_vec();
-    let server = Scripted::start(vec![cut, good_token("whole.token.value")]);
-    let run = run(graphd_via(&server.url()).args(["token", "--max-retries", "1"])).expect_code(0);
+    let server = ScriptedServer::start([cut, good_token("whole.token.value")]);
+    let run =
+        run(graphd_via(&server.origin()).args(["token", "--max-retries", "1"])).expect_code(0);
     assert_eq!(run.stdout, "whole.token.value\n");
     assert_eq!(server.requests().len(), 2);
 }
 
 #[test]
 fn nobody_listening_is_retried_then_exit_6() {
-    // Bound but not listening: connections are refused, and no other test can take the
-    // port while this socket holds it.
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let port = socket.local_addr().unwrap().port();
+    let nobody = NobodyListening::new();
     let run =
-        run(graphd_via(&format!("http://127.0.0.1:{port}")).args(["token", "--max-retries", "2"]))
-            .expect_code(6);
+        run(graphd_via(&nobody.origin()).args(["token", "--max-retries", "2"])).expect_code(6);
     let (error, hint) = run.error_and_hint();
     assert!(error.contains("cannot connect to 127.0.0.1:"), "{error}");
     assert!(error.contains("after 3 attempts"), "{error}");

@@ -3,12 +3,12 @@
 
 use graphd::emulator::{EmulatorConfig, FaultAction, FaultRule, RetryAfter};
 
-use super::scripted::{Scripted, reply};
 use super::{graphd_via, run, token};
 use crate::support::Pair;
 use crate::support::emulator::{graphd_at, start, start_with};
+use crate::support::scripted::{ScriptedServer, reply};
 
-fn tls_emulator() -> graphd::emulator::Emulator {
+fn tls_emulator() -> crate::support::emulator::TestEmulator {
     start_with(EmulatorConfig {
         users: 0,
         tls: true,
@@ -57,8 +57,8 @@ fn tls_needs_the_emulators_ca() {
 }
 
 /// A "proxy" that answers every request with 403 and remembers it.
-fn recording_proxy() -> Scripted {
-    Scripted::start(vec![reply(403, &[], b"proxy says no")])
+fn recording_proxy() -> ScriptedServer {
+    ScriptedServer::start([reply(403, &[], b"proxy says no")])
 }
 
 #[test]
@@ -69,7 +69,7 @@ fn proxies_never_carry_loopback_traffic() {
     for var in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ALL_PROXY"] {
         for emu in [&plain, &tls] {
             run(graphd_at(emu)
-                .env(var, proxy.url())
+                .env(var, proxy.origin())
                 .env("NO_PROXY", "intranet.example")
                 .args(["token", "--max-retries", "0"]))
             .expect_code(0);
@@ -80,7 +80,7 @@ fn proxies_never_carry_loopback_traffic() {
             .as_str()
             .replace("127.0.0.1", "localhost");
         run(graphd_at(&plain)
-            .env(var, proxy.url())
+            .env(var, proxy.origin())
             .env("AZURE_AUTHORITY_HOST", &localhost)
             .args(["token", "--max-retries", "0"]))
         .expect_code(0);
@@ -94,7 +94,7 @@ fn proxies_never_carry_loopback_traffic() {
 fn https_proxy_carries_remote_traffic() {
     let proxy = recording_proxy();
     let run = run(graphd_via("https://login.microsoftonline.com")
-        .env("HTTPS_PROXY", proxy.url())
+        .env("HTTPS_PROXY", proxy.origin())
         .args(["token", "--max-retries", "0"]))
     .expect_code(6);
     let (error, _) = run.error_and_hint();
@@ -176,7 +176,7 @@ fn no_proxy_hosts_are_reached_directly() {
     // A reserved name that resolves nowhere: the direct attempt fails, and the proxy must
     // not have been asked.
     let run = run(graphd_via("https://login.graphd-test.invalid")
-        .env("HTTPS_PROXY", proxy.url())
+        .env("HTTPS_PROXY", proxy.origin())
         .env("NO_PROXY", "example.com, .graphd-test.invalid")
         .args(["token", "--max-retries", "0", "--timeout", "5"]))
     .expect_code(6);

@@ -126,11 +126,14 @@ fn a_token_refused_twice_is_not_retried_forever() {
     // A Graph that refuses every token: graphd gets one fresh token, retries once, and stops
     // with Graph's error.
     let emu = start(0);
-    let fake = FakeGraph::start(vec![graph_error(
-        401,
-        "InvalidAuthenticationToken",
-        "Access token has expired or is not yet valid.",
-        "6f1c2e55-0d0b-4c3b-9a55-1f0e6f0c1a01",
+    let fake = ScriptedServer::start([Step::when(
+        "GET /v1.0/users",
+        graph_error(
+            401,
+            "InvalidAuthenticationToken",
+            "Access token has expired or is not yet valid.",
+            "6f1c2e55-0d0b-4c3b-9a55-1f0e6f0c1a01",
+        ),
     )]);
     let out = fake_graph_cmd(&emu, &fake, &["list-users"])
         .output()

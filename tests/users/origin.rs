@@ -8,7 +8,7 @@ use super::*;
 
 #[test]
 fn a_foreign_next_link_is_refused_before_any_request() {
-    let foreign = Foreign::new();
+    let foreign = ScriptedServer::silent();
     let emu = start(3000);
     let graph_port = emu.graph_endpoint().port().unwrap();
     let cases = [
@@ -53,7 +53,7 @@ fn a_foreign_next_link_is_refused_before_any_request() {
 
 #[test]
 fn get_refuses_a_foreign_url_without_any_request() {
-    let foreign = Foreign::new();
+    let foreign = ScriptedServer::silent();
     let emu = start(10);
     for url in [
         format!("{}/v1.0/users", foreign.origin()),
@@ -93,12 +93,15 @@ fn get_refuses_a_foreign_url_without_any_request() {
 
 #[test]
 fn redirects_are_not_followed() {
-    let foreign = Foreign::new();
+    let foreign = ScriptedServer::silent();
     let emu = start(0);
-    let fake = FakeGraph::start(vec![http_response(
-        302,
-        &[("location", &format!("{}/v1.0/users", foreign.origin()))],
-        "",
+    let fake = ScriptedServer::start([Step::when(
+        "GET /v1.0/users",
+        reply(
+            302,
+            &[("location", &format!("{}/v1.0/users", foreign.origin()))],
+            b"",
+        ),
     )]);
     let out = fake_graph_cmd(&emu, &fake, &["list-users"])
         .output()

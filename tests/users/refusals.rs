@@ -56,11 +56,14 @@ fn forbidden_names_the_permission_and_the_consent_url() {
 fn the_request_id_shown_is_graphs() {
     let emu = start(0);
     let id = "0b7e9a4f-3c2d-4e1f-8a6b-5c4d3e2f1a09";
-    let fake = FakeGraph::start(vec![graph_error(
-        403,
-        "Authorization_RequestDenied",
-        "Insufficient privileges\nto complete the operation.",
-        id,
+    let fake = ScriptedServer::start([Step::when(
+        "GET /v1.0/users",
+        graph_error(
+            403,
+            "Authorization_RequestDenied",
+            "Insufficient privileges\nto complete the operation.",
+            id,
+        ),
     )]);
     let out = fake_graph_cmd(&emu, &fake, &["list-users"])
         .output()
@@ -130,10 +133,13 @@ fn missing_objects_are_404_with_graphs_code() {
 #[test]
 fn an_error_that_is_not_graphs_shape_still_reads_well() {
     let emu = start(0);
-    let fake = FakeGraph::start(vec![http_response(
-        404,
-        &[("content-type", "text/html")],
-        "<html><body>Not here</body></html>",
+    let fake = ScriptedServer::start([Step::when(
+        "GET /v1.0/users",
+        reply(
+            404,
+            &[("content-type", "text/html")],
+            b"<html><body>Not here</body></html>",
+        ),
     )]);
     let out = fake_graph_cmd(&emu, &fake, &["get", "/v1.0/users"])
         .output()
