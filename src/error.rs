@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 mod config;
 mod credential;
+mod federated;
+mod federated_refusal;
 mod file;
 mod graph;
 mod refusal;
@@ -17,6 +19,9 @@ mod usage;
 
 pub use config::{CaFileProblem, ConfigFileProblem, ConfigProblem, NewPasswordProblem};
 pub use credential::{CredentialProblem, Encrypted};
+pub use federated::{
+    ExternalClaims, FederatedFacts, FederatedProblem, TokenOrigin, span as rounded_span,
+};
 pub use file::FileProblem;
 pub use graph::{GraphFailure, GraphHintContext};
 pub use refusal::{CertFile, EntraError, RefusalContext, TokenRefusal, printable};
@@ -46,6 +51,8 @@ pub enum Error {
         path: Option<PathBuf>,
         problem: CredentialProblem,
     },
+    /// A federated token (Kubernetes, GitHub Actions, any OIDC issuer) that cannot be sent (exit 3).
+    Federated(Box<FederatedProblem>),
     /// A local file graphd writes (gen-cert output, token cache) could not be written (exit 3).
     File {
         path: PathBuf,
@@ -95,6 +102,7 @@ impl Error {
         match self {
             Error::Usage(_) => exit::USAGE,
             Error::Config(_)
+            | Error::Federated(_)
             | Error::Credential { .. }
             | Error::File { .. }
             | Error::Exists { .. } => exit::CREDENTIAL,
@@ -112,6 +120,7 @@ impl Error {
             Error::Config(p) => p.hint(),
             Error::File { hint, .. } => hint.clone(),
             Error::Credential { problem, .. } => problem.hint(),
+            Error::Federated(p) => p.hint(),
             Error::Exists { .. } => {
                 Some("nothing was changed; pass --force to replace it, or choose another --out".into())
             }
@@ -142,6 +151,7 @@ impl fmt::Display for Error {
         match self {
             Error::Usage(p) => write!(f, "{p}"),
             Error::Config(p) => write!(f, "{p}"),
+            Error::Federated(p) => write!(f, "{p}"),
             Error::Credential {
                 path: Some(path),
                 problem,

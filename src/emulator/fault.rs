@@ -86,6 +86,9 @@ pub enum FaultAction {
     NextLink(String),
     /// `302 Found` with `Location` set to this URL (either side): clients must not follow it.
     Redirect(String),
+    /// Every access token issued so far counts as expired from now on, then the request is
+    /// answered normally (Graph side: a 401 for its now expired token, as Graph answers).
+    ExpireTokens,
 }
 
 /// Default size of [`FaultAction::HugeBody`]: 10 MB.

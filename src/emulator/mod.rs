@@ -11,15 +11,19 @@
 pub mod cli;
 mod fault;
 mod fault_parse;
+mod federation;
 mod graph;
+mod hooks;
 mod inject;
 mod keys;
+mod oidc;
 mod respond;
 mod server;
 mod start;
 mod state;
 mod sts;
 mod tls;
+mod token_file;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,10 +37,15 @@ use crate::clock;
 use crate::error::{Error, Result, UsageProblem};
 
 pub use fault::{FaultAction, FaultRule, RetryAfter, Schedule, Side};
+pub use federation::{
+    DEFAULT_AUDIENCE, FederatedCredential, FederatedUse, IssuerKeys, IssuerRef, MAX_PER_APP,
+};
 pub use graph::READ_USERS_ROLES;
+pub use oidc::{OidcConfig, OidcCounters};
 pub use state::{Counters, RequestRecord, SideCounters};
 pub use sts::assertion::NBF_SKEW_SECS;
 pub use sts::checker::AssertionChecker;
+pub use token_file::TokenFileConfig;
 
 /// The tenant the emulator serves unless told otherwise (its last group spells "graphd").
 pub const DEFAULT_TENANT: &str = "e7a1d0c5-0b5e-4d2a-9c3f-677261706864";
@@ -71,6 +80,14 @@ pub struct EmulatorConfig {
     pub clock_offset_secs: i64,
     /// The initial fault plan.
     pub faults: Vec<FaultRule>,
+    /// Federated identity credentials of the apps (docs/protocol.md#workload-identity-federation).
+    pub federated: Vec<FederatedCredential>,
+    /// The keys of issuers other than the built-in one, which the emulator cannot fetch.
+    pub issuer_keys: Vec<IssuerKeys>,
+    /// The built-in issuer's GitHub-shaped ID token endpoint.
+    pub oidc: OidcConfig,
+    /// A Kubernetes-style token file the emulator writes and keeps fresh.
+    pub token_file: Option<TokenFileConfig>,
 }
 
 impl Default for EmulatorConfig {
@@ -87,6 +104,10 @@ impl Default for EmulatorConfig {
             token_lifetime_secs: 3599,
             clock_offset_secs: 0,
             faults: Vec::new(),
+            federated: Vec::new(),
+            issuer_keys: Vec::new(),
+            oidc: OidcConfig::default(),
+            token_file: None,
         }
     }
 }
@@ -121,6 +142,10 @@ pub(crate) struct Shared {
     pub salt: u64,
     pub state: state::State,
     pub key: &'static keys::SigningKey,
+    pub federation: federation::Registry,
+    pub oidc: oidc::Issuer,
+    pub hooks: hooks::Hooks,
+    pub token_file: Option<token_file::TokenFile>,
 }
 
 impl Shared {
@@ -219,6 +244,83 @@ impl Emulator {
         self.shared.state.expire_issued_tokens();
     }
 
+    /// The built-in OIDC issuer (`{authority}/oidc`), for federated credentials.
+    pub fn oidc_issuer(&self) -> String {
+        self.shared.federation.builtin.clone()
+    }
+
+    /// Whether a federated credential trusts the built-in issuer.
+    pub fn trusts_builtin_issuer(&self) -> bool {
+        self.shared.federation.uses_builtin()
+    }
+
+    /// The GitHub-shaped ID token endpoint, as `ACTIONS_ID_TOKEN_REQUEST_URL` (with a query).
+    pub fn github_request_url(&self) -> String {
+        format!("{}/idtoken?api-version=2.0", self.shared.federation.builtin)
+    }
+
+    /// The bearer that endpoint accepts, as `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.
+    pub fn github_request_token(&self) -> String {
+        self.shared.oidc.request_token.clone()
+    }
+
+    /// A token from the built-in issuer for `subject` and `audience`, valid for `lifetime`
+    /// seconds from the emulator's now.
+    pub fn mint_id_token(&self, subject: &str, audience: &str, lifetime: i64) -> Result<String> {
+        oidc::mint(
+            &self.shared.federation.builtin,
+            subject,
+            audience,
+            self.shared.now(),
+            lifetime,
+        )
+        .map_err(Error::Internal)
+    }
+
+    /// What the ID token endpoint has served.
+    pub fn oidc_counters(&self) -> OidcCounters {
+        self.shared.oidc.counters()
+    }
+
+    /// The next ID token requests are answered with these statuses, in order.
+    pub fn oidc_fail_next(&self, statuses: &[u16]) {
+        self.shared.oidc.fail_next(statuses);
+    }
+
+    /// The federated tokens the token endpoint accepted, oldest first.
+    pub fn federated_uses(&self) -> Vec<FederatedUse> {
+        self.shared.federation.uses()
+    }
+
+    /// The token file, if one is kept.
+    pub fn token_file(&self) -> Option<&Path> {
+        self.shared
+            .token_file
+            .as_ref()
+            .map(|t| t.config.path.as_path())
+    }
+
+    /// How many times the token file was written (at start, then at each refresh).
+    pub fn token_file_writes(&self) -> u64 {
+        self.shared.token_file.as_ref().map_or(0, |t| t.writes())
+    }
+
+    /// Rewrites the token file now (as the kubelet does at 80% of the token's lifetime).
+    pub fn refresh_token_file(&self) -> Result<()> {
+        match &self.shared.token_file {
+            Some(t) => t.write(self.shared.now()),
+            None => Err(Error::Internal("no token file is configured".into())),
+        }
+    }
+
+    /// Runs `hook` on the emulator's thread after each access token is issued, with the
+    /// number issued so far (e.g. to rewrite a token file between two token requests).
+    pub fn on_token_issued(&self, hook: impl Fn(u64) + Send + Sync + 'static) {
+        self.shared
+            .hooks
+            .set_token_issued(std::sync::Arc::new(hook));
+    }
+
     /// Stops serving and waits for the server thread to end.
     pub fn shutdown(mut self) {
         self.stop_now();
@@ -270,6 +372,38 @@ fn check(config: &EmulatorConfig) -> Result<()> {
     }
     for app in &config.apps {
         crate::cloud::check_client_id(&app.client_id).map_err(|why| invalid("--app", why))?;
+    }
+    federation::check(&config.federated).map_err(|why| invalid("--federated", why))?;
+    for f in &config.federated {
+        if !config
+            .apps
+            .iter()
+            .any(|a| a.client_id.eq_ignore_ascii_case(&f.client_id))
+        {
+            return Err(invalid(
+                "--federated",
+                format!(
+                    "app {} is not registered: register it with --app {}:ROLE (no certificate needed)",
+                    f.client_id, f.client_id
+                ),
+            ));
+        }
+    }
+    if let Some(t) = &config.token_file {
+        if t.lifetime_secs < 600 {
+            return Err(Error::Usage(UsageProblem::OutOfRange {
+                flag: "--token-file-lifetime",
+                value: t.lifetime_secs.to_string(),
+                allowed: "at least 600 seconds (the kubelet's minimum)",
+            }));
+        }
+    }
+    if config.oidc.lifetime_secs < 1 {
+        return Err(Error::Usage(UsageProblem::OutOfRange {
+            flag: "--oidc-token-lifetime",
+            value: config.oidc.lifetime_secs.to_string(),
+            allowed: "at least one second",
+        }));
     }
     Ok(())
 }

@@ -18,7 +18,7 @@ use super::fault::{FaultAction, Side};
 use super::inject::{emulator_time, fault_response};
 use super::respond::{self, Ctx, Resp};
 use super::state::RequestRecord;
-use super::{Shared, graph, sts};
+use super::{Shared, graph, oidc, sts};
 
 pub(super) async fn serve(
     token: StdListener,
@@ -145,6 +145,7 @@ async fn handle(req: Request<Incoming>, side: Side, shared: Arc<Shared>) -> Resu
             return Err(Dropped);
         }
         Some(FaultAction::Delay(d)) => tokio::time::sleep(d).await,
+        Some(FaultAction::ExpireTokens) => shared.state.expire_issued_tokens(),
         Some(FaultAction::NextLink(url)) => next_link = Some(url),
         Some(action) => response = Some(fault_response(&action, side, &ctx)),
         None => {}
@@ -152,6 +153,13 @@ async fn handle(req: Request<Incoming>, side: Side, shared: Arc<Shared>) -> Resu
     let mut response = match response {
         Some(r) => r,
         None => match side {
+            Side::Token if oidc::is_oidc_path(req.uri().path()) => oidc::handle(
+                req.method(),
+                req.uri().path(),
+                req.uri().query().unwrap_or(""),
+                req.headers(),
+                &ctx,
+            ),
             Side::Token => sts::handle(req, &ctx).await,
             Side::Graph => {
                 let (method, path, query) = (

@@ -9,7 +9,11 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
+use super::federation::Registry;
+use super::hooks::Hooks;
+use super::oidc::{self, Issuer};
 use super::state::State;
+use super::token_file::TokenFile;
 use super::{Emulator, EmulatorConfig, Shared, keys, server, tls};
 use crate::error::{Error, Result};
 
@@ -44,6 +48,19 @@ pub fn start(config: EmulatorConfig) -> Result<Emulator> {
     } else {
         tenant.clone()
     };
+    let token_origin = format!("{scheme}://127.0.0.1:{token_port}");
+    let builtin_issuer = format!("{token_origin}{}", oidc::PATH);
+    let federation = Registry::new(&config.federated, &config.issuer_keys, &builtin_issuer)
+        .map_err(|why| {
+            Error::Usage(crate::error::UsageProblem::Invalid {
+                flag: "--issuer-jwks",
+                why,
+            })
+        })?;
+    let token_file = config
+        .token_file
+        .map(|t| TokenFile::prepare(t, &builtin_issuer))
+        .transpose()?;
     let shared = Arc::new(Shared {
         tenant,
         tenant_id,
@@ -55,13 +72,20 @@ pub fn start(config: EmulatorConfig) -> Result<Emulator> {
         scheme,
         token_port,
         graph_port,
-        token_origin: format!("{scheme}://127.0.0.1:{token_port}"),
+        token_origin,
         graph_origin: format!("{scheme}://127.0.0.1:{graph_port}"),
         started: Instant::now(),
         salt: u64::from_be_bytes(keys::random::<8>()),
         state: State::new(config.apps, config.faults),
         key,
+        federation,
+        oidc: Issuer::new(config.oidc),
+        hooks: Hooks::default(),
+        token_file,
     });
+    if let Some(t) = &shared.token_file {
+        t.write(shared.now())?;
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -71,13 +95,12 @@ pub fn start(config: EmulatorConfig) -> Result<Emulator> {
     let thread = std::thread::Builder::new()
         .name("graphd-emulator".into())
         .spawn(move || {
-            runtime.block_on(server::serve(
-                token_listener,
-                graph_listener,
-                acceptor,
-                serving,
-                stop_rx,
-            ))
+            runtime.block_on(async move {
+                if serving.token_file.is_some() {
+                    tokio::spawn(refresh_token_file(Arc::clone(&serving)));
+                }
+                server::serve(token_listener, graph_listener, acceptor, serving, stop_rx).await
+            })
         })
         .map_err(|e| Error::Internal(format!("cannot start the emulator thread: {e}")))?;
     let url = |origin: &str| url::Url::parse(origin).map_err(|e| Error::Internal(e.to_string()));
@@ -90,6 +113,20 @@ pub fn start(config: EmulatorConfig) -> Result<Emulator> {
         stop: Some(stop_tx),
         thread: Some(thread),
     })
+}
+
+/// Rewrites the token file at 80% of its lifetime, as the kubelet does, until the runtime
+/// stops.
+async fn refresh_token_file(shared: Arc<Shared>) {
+    let Some(file) = &shared.token_file else {
+        return;
+    };
+    loop {
+        tokio::time::sleep(file.refresh_every()).await;
+        if let Err(e) = file.write(shared.now()) {
+            crate::messages::warn(&format!("emulator: {e}"));
+        }
+    }
 }
 
 /// 127.0.0.1 only: the emulator hands out tokens to anyone who can reach it.

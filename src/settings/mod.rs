@@ -12,15 +12,20 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::cli::{AppArgs, CredentialArgs, IdentityArgs, NetArgs, SigningArgs};
+use crate::cli::{AppArgs, CredentialArgs, FederatedArgs, IdentityArgs, NetArgs, SigningArgs};
 use crate::cloud::{self, Cloud};
 use crate::credential::CredentialSource;
 use crate::error::{ConfigFileProblem, Error, Result, Setting, UsageProblem};
 use crate::jws::Alg;
 use crate::password::PasswordSource;
 
+mod federated;
 mod file;
 
+pub use federated::{
+    FederatedSource, FederatedSpec, GITHUB_TOKEN_ENV, GITHUB_URL_ENV, GithubEndpoint,
+    PendingSource, TOKEN_FILE_ENV, default_audience, github_url,
+};
 pub use file::{ConfigFile, OneOrMany};
 
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
@@ -52,6 +57,8 @@ impl App {
 pub enum ProofSpec {
     /// A certificate and its private key, from files.
     Certificate(CertificateSpec),
+    /// A token from another issuer, trusted through a federated identity credential.
+    Federated(FederatedSpec),
 }
 
 /// Where the certificate credential comes from and how the assertion is signed.
@@ -88,7 +95,7 @@ impl Settings {
     pub fn resolve(identity: &IdentityArgs, net: &NetArgs) -> Result<Self> {
         let cfg = ConfigFile::load(identity.app.config.as_deref())?;
         let app = resolve_app(&identity.app, &cfg)?;
-        let proof = resolve_proof(&identity.credential, &identity.signing, &cfg)?;
+        let proof = resolve_proof(identity, &cfg, app.cloud)?;
         let net = resolve_net(net, &cfg, &app, identity.app.cloud)?;
         Ok(Settings { app, proof, net })
     }
@@ -105,6 +112,28 @@ pub fn credential_only(
     config: Option<&Path>,
 ) -> Result<(CredentialSource, PasswordSource)> {
     resolve_credential(args, &ConfigFile::load(config)?)
+}
+
+/// What `graphd cert` inspects: a certificate credential, or a federated token's source.
+pub enum Inspect {
+    Certificate(CredentialSource, PasswordSource),
+    Federated(PendingSource),
+}
+
+/// Resolves what `graphd cert` looks at, with the same precedence as every other command.
+pub fn inspect_target(
+    args: &CredentialArgs,
+    fed: &FederatedArgs,
+    config: Option<&Path>,
+) -> Result<Inspect> {
+    let cfg = ConfigFile::load(config)?;
+    match federated::choose(args, fed, &cfg)? {
+        federated::Choice::Federated(source) => Ok(Inspect::Federated(source)),
+        federated::Choice::Certificate => {
+            let (source, passwords) = resolve_credential(args, &cfg)?;
+            Ok(Inspect::Certificate(source, passwords))
+        }
+    }
 }
 
 /// The cloud whose authority host this is, if it is a known one.
@@ -164,8 +193,37 @@ fn endpoint(known: &str) -> Url {
     cloud::parse_endpoint(known).expect("built-in cloud endpoints are valid URLs")
 }
 
-/// Resolves the proof: for now always a certificate credential.
-fn resolve_proof(
+/// Resolves the proof: a certificate credential or a federated token (`federated` holds the
+/// precedence rules).
+fn resolve_proof(identity: &IdentityArgs, cfg: &ConfigFile, cloud: Cloud) -> Result<ProofSpec> {
+    let (cred, fed, signing) = (&identity.credential, &identity.federated, &identity.signing);
+    if let federated::Choice::Federated(source) = federated::choose(cred, fed, cfg)? {
+        return Ok(ProofSpec::Federated(federated::spec(
+            source,
+            fed,
+            Some(signing),
+            cloud,
+        )?));
+    }
+    let has_certificate =
+        cred.cert.is_some() || cfg.cert.is_some() || cfg.private_key_file.is_some();
+    if fed.federated_audience.is_some() && has_certificate {
+        let certificate_from = match (
+            &cred.cert,
+            std::env::var_os("AZURE_CLIENT_CERTIFICATE_PATH"),
+        ) {
+            (Some(c), Some(e)) if c.as_os_str() == e => "AZURE_CLIENT_CERTIFICATE_PATH",
+            (Some(_), _) => "--cert",
+            (None, _) => "the --config file",
+        };
+        return Err(Error::Usage(UsageProblem::AudienceWithoutFederated {
+            certificate_from,
+        }));
+    }
+    certificate_proof(cred, signing, cfg)
+}
+
+fn certificate_proof(
     cred: &CredentialArgs,
     signing: &SigningArgs,
     cfg: &ConfigFile,
