@@ -11,6 +11,7 @@ mod assertion;
 mod cert;
 mod demo;
 mod emulator;
+mod federated;
 mod gen_cert;
 mod leaks;
 mod matrix;

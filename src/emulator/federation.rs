@@ -55,17 +55,32 @@ pub struct IssuerKeys {
 pub const DEFAULT_AUDIENCE: &str = "api://AzureADTokenExchange";
 
 impl FederatedCredential {
-    /// A credential for `client_id`, named after the subject as graphd's hints name them.
+    /// A credential for `client_id`, named after its subject plus a short digest of issuer
+    /// and subject (names must be unique per app; `name` may be set afterwards).
     pub fn new(client_id: &str, issuer: IssuerRef, subject: &str, audience: &str) -> Self {
-        let mut name: String = subject
+        let slug: String = subject
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .take(100)
             .collect();
-        name = format!("fic-{}", name.trim_matches('-'));
+        let issuer_text = match &issuer {
+            IssuerRef::Builtin => BUILTIN,
+            IssuerRef::Url(u) => u.as_str(),
+        };
+        let digest = openssl::hash::hash(
+            openssl::hash::MessageDigest::sha256(),
+            format!("{issuer_text}\n{subject}").as_bytes(),
+        )
+        .map(|d| {
+            d.iter()
+                .take(3)
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        })
+        .unwrap_or_default();
         FederatedCredential {
             client_id: client_id.to_ascii_lowercase(),
-            name: name.trim_end_matches('-').to_string(),
+            name: format!("fic-{}-{digest}", slug.trim_matches('-')),
             issuer,
             subject: subject.to_string(),
             audience: audience.to_string(),
@@ -309,7 +324,16 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(c.audience, DEFAULT_AUDIENCE);
-        assert_eq!(c.name, "fic-repo-o-r-ref-refs-heads-main");
+        assert!(
+            c.name.starts_with("fic-repo-o-r-ref-refs-heads-main-"),
+            "{}",
+            c.name
+        );
+        let other = FederatedCredential::parse(&format!(
+            "{ID}=https://other.example,repo:o/r:ref:refs/heads/main"
+        ))
+        .unwrap();
+        assert_ne!(c.name, other.name);
         let b = FederatedCredential::parse(&format!("{ID}=emulator,sub,api://other")).unwrap();
         assert_eq!(
             (b.issuer, b.audience.as_str()),

@@ -163,6 +163,15 @@ fn audience_note(origin: &TokenOrigin, asked: &str) -> String {
 /// 700024 for a federated token: its age and `exp`, and what refreshes it.
 fn expired(f: &FederatedFacts, claims: &ExternalClaims, c: &RefusalContext) -> String {
     let now = clock::now_unix();
+    if let Some(nbf) = claims.nbf.filter(|n| *n > now) {
+        return format!(
+            "the token from the {} is not valid before {} ({} from now by this machine's clock): \
+             its issuer's clock runs ahead of the token service's, or the token is not meant for now",
+            f.origin,
+            clock::rfc3339(nbf),
+            span(nbf - now)
+        );
+    }
     let mut said = format!("the token from the {}", f.origin);
     if let Some(iat) = claims.iat {
         said.push_str(&format!(" was issued {} ago", span(now - iat)));
