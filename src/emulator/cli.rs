@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use openssl::x509::X509;
 use serde::Deserialize;
 
+use super::cli_federation::{self, FederationArgs, FicEntry, IssuerEntry};
 use super::{
     AppRegistration, DEFAULT_TENANT, DEFAULT_USERS, EmulatorConfig, FaultRule, FederatedCredential,
-    IssuerKeys, IssuerRef, OidcConfig, TokenFileConfig,
+    IssuerKeys,
 };
 use crate::credential::{self, MAX_CREDENTIAL_FILE};
 use crate::error::{CredentialProblem, Error, Result};
@@ -106,43 +107,9 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "SECS", default_value_t = 3599, value_parser = clap::value_parser!(i64).range(1..=86_400))]
     pub token_lifetime: i64,
 
-    /// Trust a federated credential: CLIENT_ID=ISSUER,SUBJECT[,AUDIENCE] (repeatable; ISSUER
-    /// `emulator` is the built-in issuer).
-    #[arg(long = "federated", value_name = "CLIENT_ID=ISSUER,SUBJECT[,AUDIENCE]", value_parser = FederatedCredential::parse)]
-    pub federated: Vec<FederatedCredential>,
-
-    /// The JWKS of an issuer the emulator cannot fetch: ISSUER=JWKS_FILE (repeatable).
-    #[arg(long = "issuer-jwks", value_name = "ISSUER=JWKS_FILE", value_parser = parse_issuer_jwks)]
-    pub issuer_jwks: Vec<(String, PathBuf)>,
-
-    /// `sub` of the ID tokens the GitHub-shaped endpoint mints.
-    #[arg(
-        long,
-        value_name = "SUB",
-        default_value = "repo:graphd-emulator/demo:ref:refs/heads/main"
-    )]
-    pub oidc_subject: String,
-
-    /// Lifetime of those ID tokens, in seconds (GitHub's: about 300).
-    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(i64).range(1..=86_400))]
-    pub oidc_token_lifetime: i64,
-
-    /// Write a Kubernetes-style federated token file here and rewrite it at 80% of its lifetime.
-    #[arg(long, value_name = "PATH")]
-    pub token_file: Option<PathBuf>,
-
-    /// `sub` of the token file's tokens.
-    #[arg(
-        long,
-        value_name = "SUB",
-        default_value = "system:serviceaccount:default:graphd",
-        requires = "token_file"
-    )]
-    pub token_file_subject: String,
-
-    /// Lifetime of the token file's tokens, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 3600, value_parser = clap::value_parser!(i64).range(600..=86_400), requires = "token_file")]
-    pub token_file_lifetime: i64,
+    /// Federated credentials, the built-in OIDC issuer and the token file.
+    #[command(flatten)]
+    pub federation: FederationArgs,
 
     /// Run the emulator's clock this many seconds ahead (negative: behind) to test clock skew.
     #[arg(
@@ -213,16 +180,6 @@ fn split_roles(roles: &str) -> Vec<String> {
         .collect()
 }
 
-/// `ISSUER=JWKS_FILE`: the issuer is everything before the last `=` (a URL may hold `=`).
-fn parse_issuer_jwks(s: &str) -> std::result::Result<(String, PathBuf), String> {
-    match s.rsplit_once('=') {
-        Some((issuer, path)) if !issuer.trim().is_empty() && !path.trim().is_empty() => {
-            Ok((issuer.trim().to_string(), PathBuf::from(path.trim())))
-        }
-        _ => Err("write ISSUER=JWKS_FILE".into()),
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum AppsFile {
@@ -232,28 +189,6 @@ enum AppsFile {
         #[serde(default)]
         issuers: Vec<IssuerEntry>,
     },
-}
-
-/// A federated credential in the apps file, in Graph's `federatedIdentityCredential` shape.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FicEntry {
-    #[serde(default)]
-    name: Option<String>,
-    issuer: String,
-    subject: String,
-    audiences: Vec<String>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    description: Option<String>,
-}
-
-/// An issuer's JWKS file, for an issuer the emulator cannot fetch.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct IssuerEntry {
-    issuer: String,
-    jwks: PathBuf,
 }
 
 #[derive(Deserialize)]
@@ -290,19 +225,12 @@ pub fn config(args: &EmulatorArgs) -> Result<EmulatorConfig> {
             roles: spec.roles.clone(),
         });
     }
-    let mut federated = args.federated.clone();
-    let mut issuer_keys = Vec::new();
-    for (issuer, path) in &args.issuer_jwks {
-        issuer_keys.push(IssuerKeys {
-            issuer: issuer.clone(),
-            jwks: read_jwks(path)?,
-        });
-    }
+    let mut federation = args.federation.config()?;
     if let Some(file) = &args.apps_file {
         let from_file = apps_file(file)?;
         apps.extend(from_file.apps);
-        federated.extend(from_file.federated);
-        issuer_keys.extend(from_file.issuer_keys);
+        federation.federated.extend(from_file.federated);
+        federation.issuer_keys.extend(from_file.issuer_keys);
     }
     for app in &apps {
         for cert in &app.certificates {
@@ -321,34 +249,11 @@ pub fn config(args: &EmulatorArgs) -> Result<EmulatorConfig> {
         token_lifetime_secs: args.token_lifetime,
         clock_offset_secs: args.clock_offset,
         faults: args.faults.clone(),
-        federated,
-        issuer_keys,
-        oidc: OidcConfig {
-            subject: args.oidc_subject.clone(),
-            lifetime_secs: args.oidc_token_lifetime,
-        },
-        token_file: args.token_file.as_ref().map(|path| TokenFileConfig {
-            subject: args.token_file_subject.clone(),
-            lifetime_secs: args.token_file_lifetime,
-            ..TokenFileConfig::new(path.clone())
-        }),
+        federated: federation.federated,
+        issuer_keys: federation.issuer_keys,
+        oidc: federation.oidc,
+        token_file: federation.token_file,
     })
-}
-
-/// A JWKS file (RFC 7517), as JSON.
-fn read_jwks(path: &Path) -> Result<serde_json::Value> {
-    let bad = |detail: String| {
-        Error::Config(crate::error::ConfigProblem::AppsFile {
-            path: path.to_path_buf(),
-            detail,
-        })
-    };
-    let bytes =
-        crate::fileio::read_bounded(path, MAX_CREDENTIAL_FILE).map_err(|p| bad(p.to_string()))?;
-    let jwks: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| bad(format!("not a JWKS ({e})")))?;
-    super::federation::parse_jwks(&jwks).map_err(|e| bad(e.to_string()))?;
-    Ok(jwks)
 }
 
 fn apps_file(file: &Path) -> Result<FromFile> {
@@ -384,35 +289,15 @@ fn apps_file(file: &Path) -> Result<FromFile> {
         for p in paths {
             certificates.extend(load_certificates(&base.join(p))?);
         }
-        for f in e.federated {
-            let [audience] = f.audiences.as_slice() else {
-                return Err(bad(format!(
-                    "app {client_id}: a federated credential has exactly one audience"
-                )));
-            };
-            let mut credential = FederatedCredential::new(
-                &client_id,
-                IssuerRef::parse(&f.issuer),
-                &f.subject,
-                audience,
-            );
-            if let Some(name) = f.name {
-                credential.name = name;
-            }
-            out.federated.push(credential);
-        }
+        out.federated
+            .extend(cli_federation::credentials(&client_id, e.federated).map_err(bad)?);
         out.apps.push(AppRegistration {
             client_id,
             certificates,
             roles: e.roles,
         });
     }
-    for i in issuers {
-        out.issuer_keys.push(IssuerKeys {
-            issuer: i.issuer,
-            jwks: read_jwks(&base.join(i.jwks))?,
-        });
-    }
+    out.issuer_keys = cli_federation::issuer_keys(base, issuers)?;
     Ok(out)
 }
 

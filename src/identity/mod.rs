@@ -14,13 +14,12 @@
 //!
 //! # Adding a proof kind
 //!
-//! A federated token (Kubernetes, GitHub Actions) or a key inside a PKCS#11 token slots in
-//! here and nowhere else:
+//! A proof kind slots in here and nowhere else, as the federated token did
+//! (`federated.rs`: the token source, fetched again in `proof_for_request`) and a key inside a
+//! PKCS#11 token can (another [`crate::jws::SigningKey`] behind the certificate proof):
 //! 1. a `ProofSpec` variant in `settings` (what the command line chose), resolved there;
-//! 2. a [`Proof`] variant with its module next to `certificate.rs` (`federated.rs` would hold
-//!    the token source and re-read it in `proof_for_request`; a PKCS#11 key is another
-//!    [`crate::jws::SigningKey`] behind the certificate proof, signing inside the token);
-//! 3. the four `match`es below.
+//! 2. a [`Proof`] variant with its module next to `certificate.rs`;
+//! 3. the `match`es below.
 //!
 //! `token`, `token_cache`, `client` and `graph` need no change: they see an `Identity`.
 

@@ -12,15 +12,17 @@
 //! at the environment for it; token files and variables are read by the identity, per request.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use url::Url;
 
 use super::file::ConfigFile;
 use crate::cli::{CredentialArgs, FederatedArgs, SigningArgs};
 use crate::cloud::{self, Cloud};
+use crate::credential::CredentialSource;
 use crate::error::{Error, FederatedProblem, Result, TokenOrigin, UsageProblem};
 use crate::messages;
+use crate::password::PasswordSource;
 use crate::secret::GithubRequestToken;
 
 /// The variable the Azure workload identity webhook sets (docs/protocol.md#kubernetes-token-file).
@@ -222,6 +224,50 @@ pub fn spec(
         audience,
         audience_explicit: fed.federated_audience.is_some(),
     })
+}
+
+/// What `graphd cert` inspects: a certificate credential, or a federated token's source.
+pub enum Inspect {
+    Certificate(CredentialSource, PasswordSource),
+    Federated(PendingSource),
+}
+
+/// Resolves what `graphd cert` looks at, with the same precedence as every other command.
+pub fn inspect_target(
+    args: &CredentialArgs,
+    fed: &FederatedArgs,
+    config: Option<&Path>,
+) -> Result<Inspect> {
+    let cfg = ConfigFile::load(config)?;
+    match choose(args, fed, &cfg)? {
+        Choice::Federated(source) => Ok(Inspect::Federated(source)),
+        Choice::Certificate => {
+            let (source, passwords) = super::resolve_credential(args, &cfg)?;
+            Ok(Inspect::Certificate(source, passwords))
+        }
+    }
+}
+
+/// `--federated-audience` while a certificate was chosen: a usage error, unless there is no
+/// certificate at all (then the missing credential is the error to report).
+pub fn no_audience_for_a_certificate(
+    cred: &CredentialArgs,
+    fed: &FederatedArgs,
+    cfg: &ConfigFile,
+) -> Result<()> {
+    let has_certificate =
+        cred.cert.is_some() || cfg.cert.is_some() || cfg.private_key_file.is_some();
+    if fed.federated_audience.is_none() || !has_certificate {
+        return Ok(());
+    }
+    let certificate_from = match (&cred.cert, env_nonempty(CERT_ENV)) {
+        (Some(c), Some(e)) if c.as_os_str() == e => CERT_ENV,
+        (Some(_), _) => "--cert",
+        (None, _) => "the --config file",
+    };
+    Err(Error::Usage(UsageProblem::AudienceWithoutFederated {
+        certificate_from,
+    }))
 }
 
 /// `ACTIONS_ID_TOKEN_REQUEST_URL` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, checked.

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::cli::{AppArgs, CredentialArgs, FederatedArgs, IdentityArgs, NetArgs, SigningArgs};
+use crate::cli::{AppArgs, CredentialArgs, IdentityArgs, NetArgs, SigningArgs};
 use crate::cloud::{self, Cloud};
 use crate::credential::CredentialSource;
 use crate::error::{ConfigFileProblem, Error, Result, Setting, UsageProblem};
@@ -23,8 +23,8 @@ mod federated;
 mod file;
 
 pub use federated::{
-    FederatedSource, FederatedSpec, GITHUB_TOKEN_ENV, GITHUB_URL_ENV, GithubEndpoint,
-    PendingSource, TOKEN_FILE_ENV, default_audience, github_url,
+    FederatedSource, FederatedSpec, GITHUB_TOKEN_ENV, GITHUB_URL_ENV, GithubEndpoint, Inspect,
+    PendingSource, TOKEN_FILE_ENV, default_audience, github_url, inspect_target,
 };
 pub use file::{ConfigFile, OneOrMany};
 
@@ -114,28 +114,6 @@ pub fn credential_only(
     resolve_credential(args, &ConfigFile::load(config)?)
 }
 
-/// What `graphd cert` inspects: a certificate credential, or a federated token's source.
-pub enum Inspect {
-    Certificate(CredentialSource, PasswordSource),
-    Federated(PendingSource),
-}
-
-/// Resolves what `graphd cert` looks at, with the same precedence as every other command.
-pub fn inspect_target(
-    args: &CredentialArgs,
-    fed: &FederatedArgs,
-    config: Option<&Path>,
-) -> Result<Inspect> {
-    let cfg = ConfigFile::load(config)?;
-    match federated::choose(args, fed, &cfg)? {
-        federated::Choice::Federated(source) => Ok(Inspect::Federated(source)),
-        federated::Choice::Certificate => {
-            let (source, passwords) = resolve_credential(args, &cfg)?;
-            Ok(Inspect::Certificate(source, passwords))
-        }
-    }
-}
-
 /// The cloud whose authority host this is, if it is a known one.
 fn cloud_of_authority(url: &Url) -> Option<Cloud> {
     let base = cloud::base_str(url);
@@ -205,24 +183,11 @@ fn resolve_proof(identity: &IdentityArgs, cfg: &ConfigFile, cloud: Cloud) -> Res
             cloud,
         )?));
     }
-    let has_certificate =
-        cred.cert.is_some() || cfg.cert.is_some() || cfg.private_key_file.is_some();
-    if fed.federated_audience.is_some() && has_certificate {
-        let certificate_from = match (
-            &cred.cert,
-            std::env::var_os("AZURE_CLIENT_CERTIFICATE_PATH"),
-        ) {
-            (Some(c), Some(e)) if c.as_os_str() == e => "AZURE_CLIENT_CERTIFICATE_PATH",
-            (Some(_), _) => "--cert",
-            (None, _) => "the --config file",
-        };
-        return Err(Error::Usage(UsageProblem::AudienceWithoutFederated {
-            certificate_from,
-        }));
-    }
+    federated::no_audience_for_a_certificate(cred, fed, cfg)?;
     certificate_proof(cred, signing, cfg)
 }
 
+/// The certificate proof (`--cert`, the environment or the config file).
 fn certificate_proof(
     cred: &CredentialArgs,
     signing: &SigningArgs,

@@ -6,7 +6,8 @@
 //! no metadata for an issuer nobody trusts); RS256 only; the issuer's keys and the key by `kid`;
 //! the signature; `exp`/`nbf` with the same rule as certificate assertions; the subject, exact
 //! and case-sensitive; the audience. Which of two failures Entra reports first when a token
-//! has both is unconfirmed: the order above is the emulator's.
+//! has both is unconfirmed: the order above is the emulator's
+//! (docs/protocol.md#federation-in-the-emulator).
 
 use openssl::pkey::{PKey, Public};
 use serde_json::{Map, Value};
@@ -37,7 +38,7 @@ fn object(segment: &str) -> Option<Map<String, Value>> {
 
 /// Whether `assertion` is to be judged as a federated token: its `iss` is not the client id,
 /// and its header does not name a certificate registered on the app (then it is a certificate
-/// assertion with a wrong issuer, judged as such). Inferred from the codes Entra returns.
+/// assertion with a wrong issuer, judged as such; docs/protocol.md#federation-in-the-emulator).
 pub fn is_federated(assertion: &str, app: &App) -> bool {
     let Some((h, p, _)) = jws::split(assertion.trim()) else {
         return false;
