@@ -71,6 +71,12 @@ pub(super) fn hint(code: u64, f: &FederatedFacts, c: &RefusalContext) -> Option<
              the issuer to sign with RS256",
             shown(claims.alg.as_deref().unwrap_or("?"))
         ),
+        7_000_215 | 7_000_216 | 7_000_218 => {
+            "the service expected or received a client secret, but graphd sends only the federated token as \
+             the client assertion: check that --authority-host (AZURE_AUTHORITY_HOST) is the Entra token \
+             service and that no proxy rewrites the request"
+                .to_string()
+        }
         700_027 => format!(
             "{seen}; its signature does not verify with the keys the issuer publishes: is the token \
              from that issuer, and unaltered?"

@@ -209,7 +209,7 @@ impl TokenRefusal {
                 )
             }
             7000215 | 7000216 | 7000218 => {
-                "the service expected or received a client secret, but graphd sends only a client assertion (a certificate's, or a federated token): \
+                "the service expected or received a client secret, but graphd sends only a certificate assertion: \
                  check that --authority-host (AZURE_AUTHORITY_HOST) is the Entra token service and that no proxy rewrites the request"
                     .into()
             }

@@ -142,3 +142,30 @@ fn without_any_credential_the_hint_offers_the_secretless_ways() {
         out.stderr
     );
 }
+
+#[test]
+fn a_token_file_from_the_environment_beats_the_config_files_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = start_both();
+    let config = dir.path().join("parameters.json");
+    std::fs::write(
+        &config,
+        serde_json::json!({"cert": Pair::shared().combined}).to_string(),
+    )
+    .unwrap();
+    let out = run(graphd_app(&emu)
+        .env("AZURE_FEDERATED_TOKEN_FILE", valid_file(dir.path()))
+        .arg("-v")
+        .arg("token")
+        .arg("--config")
+        .arg(&config));
+    out.ok();
+    assert!(
+        out.stderr.contains(
+            "AZURE_FEDERATED_TOKEN_FILE is used; the --config file's certificate is ignored"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(emu.federated_uses().len(), 1);
+}
