@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 mod config;
 mod credential;
 mod delta;
+mod federated;
+mod federated_refusal;
 mod file;
 mod graph;
 mod refusal;
@@ -19,6 +21,9 @@ mod usage;
 pub use config::{CaFileProblem, ConfigFileProblem, ConfigProblem, NewPasswordProblem};
 pub use credential::{CredentialProblem, Encrypted};
 pub use delta::DeltaProblem;
+pub use federated::{
+    ExternalClaims, FederatedFacts, FederatedProblem, TokenOrigin, span as rounded_span,
+};
 pub use file::FileProblem;
 pub use graph::{GraphFailure, GraphHintContext};
 pub use refusal::{CertFile, EntraError, RefusalContext, TokenRefusal, printable};
@@ -48,6 +53,8 @@ pub enum Error {
         path: Option<PathBuf>,
         problem: CredentialProblem,
     },
+    /// A federated token (Kubernetes, GitHub Actions, any OIDC issuer) that cannot be sent (exit 3).
+    Federated(Box<FederatedProblem>),
     /// A local file graphd writes (gen-cert output, token cache) could not be written (exit 3).
     File {
         path: PathBuf,
@@ -99,6 +106,7 @@ impl Error {
         match self {
             Error::Usage(_) => exit::USAGE,
             Error::Config(_)
+            | Error::Federated(_)
             | Error::Credential { .. }
             | Error::File { .. }
             | Error::Exists { .. } => exit::CREDENTIAL,
@@ -117,6 +125,7 @@ impl Error {
             Error::Config(p) => p.hint(),
             Error::File { hint, .. } => hint.clone(),
             Error::Credential { problem, .. } => problem.hint(),
+            Error::Federated(p) => p.hint(),
             Error::Exists { .. } => {
                 Some("nothing was changed; pass --force to replace it, or choose another --out".into())
             }
@@ -148,6 +157,7 @@ impl fmt::Display for Error {
         match self {
             Error::Usage(p) => write!(f, "{p}"),
             Error::Config(p) => write!(f, "{p}"),
+            Error::Federated(p) => write!(f, "{p}"),
             Error::Credential {
                 path: Some(path),
                 problem,

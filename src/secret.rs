@@ -58,6 +58,17 @@ secret_string!(
     /// The password of an encrypted private key or a PFX file.
     Password
 );
+secret_string!(
+    /// A JWT from another issuer (Kubernetes, GitHub Actions, any OIDC provider) that Entra
+    /// accepts as the client assertion of an app with a matching federated credential: whoever
+    /// holds it gets the app's tokens until it expires.
+    FederatedToken
+);
+secret_string!(
+    /// GitHub Actions' `ACTIONS_ID_TOKEN_REQUEST_TOKEN`: it buys ID tokens for the job's
+    /// identity for as long as the job runs.
+    GithubRequestToken
+);
 
 #[cfg(test)]
 mod tests {
@@ -68,7 +79,14 @@ mod tests {
         let token = AccessToken::new("eyJ0eXAi.secret-token".into());
         let assertion = ClientAssertion::new("eyJhbGci.secret-assertion".into());
         let password = Password::new("hunter2-password".into());
-        let all = format!("{token:?} {assertion:?} {password:?} {:#?}", Some(&token));
+        let federated = FederatedToken::new("eyJhbGci.secret-federated".into());
+        let request = GithubRequestToken::new("secret-request-token".into());
+        let all = format!(
+            "{token:?} {assertion:?} {password:?} {federated:?} {request:?} {:#?}",
+            Some(&token)
+        );
+        assert!(!all.contains("secret-federated"));
+        assert!(!all.contains("secret-request-token"));
         assert!(!all.contains("secret-token"));
         assert!(!all.contains("secret-assertion"));
         assert!(!all.contains("hunter2"));

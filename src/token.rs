@@ -1,4 +1,5 @@
-//! The client-credentials token request with a certificate assertion (docs/protocol.md#token-request).
+//! The client-credentials token request with a client assertion, a certificate's or a federated
+//! token (docs/protocol.md#token-request, #workload-identity-federation).
 //!
 //! Form fields exactly as Microsoft documents them (docs/protocol.md#token-request); a fresh assertion for every
 //! attempt; the response body is read into zeroizing memory with a 1 MiB cap and deserialized
@@ -205,6 +206,7 @@ fn refusal_context(
         local_time: Some(clock::rfc3339(now)),
         server_time: server_now.map(clock::rfc3339),
         skew_secs: server_now.map(|s| s.saturating_sub(now)),
+        federated: hints.federated,
     }
 }
 

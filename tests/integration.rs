@@ -12,6 +12,7 @@ mod cert;
 mod delta;
 mod demo;
 mod emulator;
+mod federated;
 mod gen_cert;
 mod harness;
 mod leaks;

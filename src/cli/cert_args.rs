@@ -14,13 +14,14 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, Command, FromArgMatches};
 
-use super::CredentialArgs;
+use super::{CredentialArgs, FederatedArgs};
 
 /// What `graphd cert` runs with: `credential.cert` is FILE, else `--cert`, else
 /// `AZURE_CLIENT_CERTIFICATE_PATH`.
 #[derive(Debug)]
 pub struct CertArgs {
     pub credential: CredentialArgs,
+    pub federated: FederatedArgs,
     pub config: Option<PathBuf>,
     pub json: bool,
 }
@@ -40,6 +41,9 @@ struct Parsed {
 
     #[command(flatten)]
     credential: CredentialArgs,
+
+    #[command(flatten)]
+    federated: FederatedArgs,
 
     /// JSON settings (the quickstart's private_key_file / thumbprint are used).
     #[arg(long, value_name = "FILE")]
@@ -70,6 +74,7 @@ impl CertArgs {
         }
         Ok(CertArgs {
             credential,
+            federated: p.federated,
             config: p.config,
             json: p.json,
         })

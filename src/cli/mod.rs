@@ -13,7 +13,10 @@
 //!   error (exit 2) before anything else runs.
 //! - Argument groups shared by subcommands are `#[command(flatten)]` structs.
 
+mod federated;
 pub mod render;
+
+pub use federated::FederatedArgs;
 
 use std::path::PathBuf;
 
@@ -133,6 +136,8 @@ pub struct IdentityArgs {
     #[command(flatten)]
     pub credential: CredentialArgs,
     #[command(flatten)]
+    pub federated: FederatedArgs,
+    #[command(flatten)]
     pub app: AppArgs,
     #[command(flatten)]
     pub signing: SigningArgs,
@@ -192,6 +197,11 @@ pub struct NetArgs {
 pub struct AssertionArgs {
     #[command(flatten)]
     pub identity: IdentityArgs,
+
+    /// Print the decoded header and claims as JSON instead of the assertion (nothing secret;
+    /// the one output for a federated credential).
+    #[arg(long)]
+    pub claims: bool,
 }
 
 #[derive(Debug, Args)]
@@ -362,6 +372,11 @@ pub struct DemoArgs {
     /// How many users to print.
     #[arg(long, default_value_t = 5)]
     pub show: usize,
+
+    /// The secretless flow instead: a GitHub Actions-style ID token exchanged through a
+    /// federated credential, no certificate at all.
+    #[arg(long)]
+    pub federated: bool,
 }
 
 /// RSA sizes Entra accepts and gen-cert offers.

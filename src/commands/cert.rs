@@ -4,15 +4,28 @@
 //! the user sees what is wrong; the refusal then follows on stderr with exit code 3. A file of
 //! certificates only (the upload file, a CA bundle) is a normal thing to inspect: it is
 //! reported and accepted when the certificate itself is one Entra ID would take.
+//!
+//! With a federated credential there is no certificate: the report says so and shows the
+//! token's source and claims (never the token).
+
+use serde_json::json;
 
 use crate::cli::CertArgs;
 use crate::credential::{self, Credential, report::CertReport};
-use crate::error::Result;
-use crate::{messages, output, settings};
+use crate::error::{Error, Result, rounded_span};
+use crate::identity;
+use crate::settings::{Inspect, PendingSource};
+use crate::{clock, messages, output, settings};
 
 pub fn run(args: &CertArgs) -> Result<()> {
-    let (source, mut passwords) =
-        settings::credential_only(&args.credential, args.config.as_deref())?;
+    let (source, mut passwords) = match settings::inspect_target(
+        &args.credential,
+        &args.federated,
+        args.config.as_deref(),
+    )? {
+        Inspect::Certificate(source, passwords) => (source, passwords),
+        Inspect::Federated(pending) => return federated(args, &pending),
+    };
     let material = credential::read_material(&source, &mut passwords)?;
     let report = CertReport::new(&material, &source.cert.display().to_string())?;
     match &report {
@@ -61,4 +74,79 @@ pub fn run(args: &CertArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// "no certificate: federated credential from ..." and what the token says.
+fn federated(args: &CertArgs, pending: &PendingSource) -> Result<()> {
+    let origin = pending.origin();
+    let read = match pending {
+        PendingSource::File { path, from_env } => identity::read_file(path, *from_env)?,
+        PendingSource::Env(name) => identity::read_env(name)?,
+        PendingSource::GitHub => {
+            let note = "GitHub Actions: a new ID token is requested for every token request \
+                        (see it with `graphd assertion --github-oidc --claims`)";
+            return if args.json {
+                output::json(&json!({"certificate": null, "federated": {"source": note}}))
+            } else {
+                output::line(&format!("no certificate: federated credential from {note}"))
+            };
+        }
+    };
+    let (header, payload) =
+        identity::federated_decode(read.token.expose_secret()).map_err(|why| {
+            Error::Federated(Box::new(crate::error::FederatedProblem::NotAJwt {
+                origin: origin.clone(),
+                why,
+            }))
+        })?;
+    let c = identity::federated_facts(&header, &payload);
+    let now = clock::now_unix();
+    let when = |t: Option<i64>| t.map(clock::rfc3339);
+    if args.json {
+        output::json(&json!({
+            "certificate": null,
+            "federated": {
+                "source": origin.to_string(),
+                "alg": c.alg, "kid": c.kid, "iss": c.iss, "sub": c.sub, "aud": c.aud,
+                "exp": c.exp, "expires": when(c.exp), "iat": c.iat, "nbf": c.nbf,
+                "file_written": when(read.written_at),
+            },
+        }))?;
+    } else {
+        let relative = |t: i64| {
+            if t > now {
+                format!("in {}", rounded_span(t - now))
+            } else {
+                format!("{} ago", rounded_span(now - t))
+            }
+        };
+        let line = |name: &str, v: Option<String>| {
+            format!("{name:<14}{}\n", v.unwrap_or_else(|| "(none)".into()))
+        };
+        let mut text = format!("no certificate: federated credential from the {origin}\n");
+        text += &line("issuer:", c.iss.clone());
+        text += &line("subject:", c.sub.clone());
+        text += &line("audience:", (!c.aud.is_empty()).then(|| c.aud.join(", ")));
+        text += &line(
+            "expires:",
+            c.exp
+                .map(|e| format!("{} ({})", clock::rfc3339(e), relative(e))),
+        );
+        text += &line(
+            "issued:",
+            c.iat
+                .map(|i| format!("{} ({})", clock::rfc3339(i), relative(i))),
+        );
+        if let Some(w) = read.written_at {
+            text += &line(
+                "file written:",
+                Some(format!("{} ({})", clock::rfc3339(w), relative(w))),
+            );
+        }
+        text += &line("signed:", c.alg.clone());
+        output::text(&text)?;
+    }
+    // As for an expired certificate: the report first, then the refusal (exit 3).
+    let check = identity::federated_check_now(read.token.expose_secret(), &origin, read.written_at);
+    check.map(|_| ())
 }

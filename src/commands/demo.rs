@@ -110,7 +110,27 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     ))?;
 
     // 4. The first users, with the same code `graphd list-users` runs.
-    let mut graph = Graph::new(&client);
+    show_users(&rt, &client, args)?;
+    emulator.shutdown();
+
+    output::line(&format!(
+        "\ndone in {} ms. The same against a real tenant:\n\
+         \x20 graphd gen-cert --client-id <app id>              # certs/key.pem (key + certificate) and certs/cert.pem\n\
+         \x20 az ad app credential reset --id <app id> --cert @certs/cert.pem --append\n\
+         \x20 graphd consent-url --tenant <tenant id> --client-id <app id>   # an admin grants User.Read.All\n\
+         \x20 export AZURE_TENANT_ID=<tenant id> AZURE_CLIENT_ID=<app id>\n\
+         \x20 graphd list-users --cert certs/key.pem --output table",
+        started.elapsed().as_millis()
+    ))
+}
+
+/// Step 4 of both demos: the first users, with the same code `graphd list-users` runs.
+pub(super) fn show_users(
+    rt: &tokio::runtime::Runtime,
+    client: &Client,
+    args: &DemoArgs,
+) -> Result<()> {
+    let mut graph = Graph::new(client);
     let mut url = graph.resolve("/v1.0/users")?;
     url.query_pairs_mut()
         .append_pair("$top", &args.show.clamp(1, 999).to_string())
@@ -137,24 +157,12 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             std::ops::ControlFlow::Continue(())
         })
     }))?;
-    writer.finish()?;
-    drop(graph);
-    emulator.shutdown();
-
-    output::line(&format!(
-        "\ndone in {} ms. The same against a real tenant:\n\
-         \x20 graphd gen-cert --client-id <app id>              # certs/key.pem (key + certificate) and certs/cert.pem\n\
-         \x20 az ad app credential reset --id <app id> --cert @certs/cert.pem --append\n\
-         \x20 graphd consent-url --tenant <tenant id> --client-id <app id>   # an admin grants User.Read.All\n\
-         \x20 export AZURE_TENANT_ID=<tenant id> AZURE_CLIENT_ID=<app id>\n\
-         \x20 graphd list-users --cert certs/key.pem --output table",
-        started.elapsed().as_millis()
-    ))
+    writer.finish()
 }
 
 /// The `roles` claim of an access token, for display (the emulator's tokens are JWTs; real
 /// Graph tokens must be treated as opaque, docs/protocol.md#access-token, which is why graphd reads them nowhere else).
-fn roles_of(token: &str) -> String {
+pub(super) fn roles_of(token: &str) -> String {
     let payload = token
         .split('.')
         .nth(1)

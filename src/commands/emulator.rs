@@ -55,6 +55,21 @@ fn announce(emulator: &Emulator, print_env: bool, client_id: Option<&str>) -> Re
         if let Some(id) = client_id {
             vars.push(("AZURE_CLIENT_ID", id.to_string()));
         }
+        // What a GitHub Actions job with `id-token: write` has, for `graphd ... --github-oidc`
+        // (docs/protocol.md#github-actions-oidc); and the Kubernetes-style token file.
+        if emulator.trusts_builtin_issuer() {
+            vars.push((
+                "ACTIONS_ID_TOKEN_REQUEST_URL",
+                emulator.github_request_url(),
+            ));
+            vars.push((
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+                emulator.github_request_token(),
+            ));
+        }
+        if let Some(file) = emulator.token_file() {
+            vars.push(("AZURE_FEDERATED_TOKEN_FILE", file.display().to_string()));
+        }
         let text: String = vars
             .iter()
             .map(|(k, v)| format!("export {k}={}\n", shell_quote(v)))
@@ -71,6 +86,16 @@ fn announce(emulator: &Emulator, print_env: bool, client_id: Option<&str>) -> Re
         }
         if let Some(id) = client_id {
             text.push_str(&format!("client id:      {id}\n"));
+        }
+        text.push_str(&format!("oidc issuer:    {}\n", emulator.oidc_issuer()));
+        if emulator.trusts_builtin_issuer() {
+            text.push_str(&format!(
+                "id token url:   {} (the request token: --print-env)\n",
+                emulator.github_request_url()
+            ));
+        }
+        if let Some(file) = emulator.token_file() {
+            text.push_str(&format!("token file:     {}\n", file.display()));
         }
         output::text(&text)?;
     }

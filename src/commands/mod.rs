@@ -6,6 +6,7 @@ mod cert;
 mod consent;
 mod delta;
 mod demo;
+mod demo_federated;
 mod emulator;
 mod gen_cert;
 mod get;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::GenCert(args) => gen_cert::run(&args),
         Command::ConsentUrl(args) => consent::run(&args),
         Command::Emulator(args) => emulator::run(&args),
+        Command::Demo(args) if args.federated => demo_federated::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Completions { shell } => {
             let mut out = Vec::new();

@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 use openssl::x509::X509;
 use serde::Deserialize;
 
-use super::{AppRegistration, DEFAULT_TENANT, DEFAULT_USERS, EmulatorConfig, FaultRule};
+use super::cli_federation::{self, FederationArgs, FicEntry, IssuerEntry};
+use super::{
+    AppRegistration, DEFAULT_TENANT, DEFAULT_USERS, EmulatorConfig, FaultRule, FederatedCredential,
+    IssuerKeys,
+};
 use crate::credential::{self, MAX_CREDENTIAL_FILE};
 use crate::error::{CredentialProblem, Error, Result};
 use crate::messages;
@@ -15,9 +19,20 @@ use crate::messages;
 const AFTER_HELP: &str = "\
 Apps: --app CLIENT_ID=CERT_PATH[:ROLE,...]  e.g. --app 0000...=cert.pem:User.Read.All
   CERT_PATH is any PEM (or DER) file holding the certificate; a key in it is ignored.
+  --app CLIENT_ID:ROLE,... registers an app without a certificate (federated credentials only).
   With no role the app gets tokens without roles, and Graph answers 403.
-  --apps-file FILE: JSON [{\"client_id\": \"...\", \"certificate\": \"cert.pem\", \"roles\": [\"User.Read.All\"]}]
-  (or {\"apps\": [...]}; \"certificates\": [...] for several; paths relative to FILE).
+  --apps-file FILE: JSON [{\"client_id\": \"...\", \"certificate\": \"cert.pem\", \"roles\": [\"User.Read.All\"],
+  \"federated\": [{\"issuer\": \"emulator\", \"subject\": \"...\", \"audiences\": [\"api://AzureADTokenExchange\"]}]}]
+  (or {\"apps\": [...], \"issuers\": [{\"issuer\": URL, \"jwks\": \"jwks.json\"}]}; \"certificates\": [...]
+  for several; paths relative to FILE).
+
+Federated credentials (secretless CI): --federated CLIENT_ID=ISSUER,SUBJECT[,AUDIENCE]
+  ISSUER is a URL, or `emulator` for the built-in OIDC issuer at {authority}/oidc (discovery,
+  JWKS, and a GitHub Actions-shaped ID token endpoint: --print-env prints
+  ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN). AUDIENCE defaults to
+  api://AzureADTokenExchange. Another issuer's keys: --issuer-jwks ISSUER=JWKS_FILE.
+  --token-file PATH keeps a Kubernetes-style token file fresh (AZURE_FEDERATED_TOKEN_FILE).
+  e.g. --app 0000...:User.Read.All --federated 0000...=emulator,repo:octo/app:ref:refs/heads/main
 
 Faults: --fault SIDE:ACTION[,KEY=VALUE]...  (repeatable; the first matching rule answers)
   SIDE     token (token requests only) | graph
@@ -30,6 +45,8 @@ Faults: --fault SIDE:ACTION[,KEY=VALUE]...  (repeatable; the first matching rule
            aadsts=CODE                    token side: Entra's error for that AADSTS code
            next-link=URL                  graph side: a users page whose nextLink is URL
            redirect=URL                   302 Found with Location: URL (clients must not follow)
+           expired-token                  graph side: 401 as for an expired token; every token
+                                          issued so far counts as expired
   KEYS     retry-after=N | N.N | date:N   Retry-After: seconds, fractional, HTTP-date N s ahead
            count=N | all (default 1), skip=M (default 0), every=K (default 1)
   e.g. --fault graph:429,retry-after=2,count=3   --fault token:aadsts=7000222,skip=1
@@ -97,6 +114,10 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "SECS", default_value_t = 3599, value_parser = clap::value_parser!(i64).range(1..=86_400))]
     pub token_lifetime: i64,
 
+    /// Federated credentials, the built-in OIDC issuer and the token file.
+    #[command(flatten)]
+    pub federation: FederationArgs,
+
     /// Run the emulator's clock this many seconds ahead (negative: behind) to test clock skew.
     #[arg(
         long,
@@ -120,7 +141,8 @@ pub struct EmulatorArgs {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppSpec {
     pub client_id: String,
-    pub cert: PathBuf,
+    /// `None` for an app registered without a certificate.
+    pub cert: Option<PathBuf>,
     pub roles: Vec<String>,
 }
 
@@ -135,8 +157,18 @@ fn loopback_only(s: &str) -> std::result::Result<Ipv4Addr, String> {
 }
 
 /// `CLIENT_ID=CERT_PATH[:ROLE,...]`. The roles are after the last `:` when that part holds
-/// no path separator, so `C:\certs\a.pem` style paths keep working.
+/// no path separator, so `C:\certs\a.pem` style paths keep working. `CLIENT_ID:ROLE,...`
+/// registers an app without a certificate (for federated credentials).
 pub fn parse_app(s: &str) -> std::result::Result<AppSpec, String> {
+    if !s.contains('=') {
+        if let Some((id, roles)) = s.split_once(':') {
+            return Ok(AppSpec {
+                client_id: crate::cloud::check_client_id(id)?,
+                cert: None,
+                roles: split_roles(roles),
+            });
+        }
+    }
     let (id, rest) = s
         .split_once('=')
         .ok_or_else(|| "the value is not CLIENT_ID=CERT_PATH[:ROLE,...]".to_string())?;
@@ -148,24 +180,31 @@ pub fn parse_app(s: &str) -> std::result::Result<AppSpec, String> {
     if path.trim().is_empty() {
         return Err("the value names no certificate file (CLIENT_ID=CERT_PATH[:ROLE,...])".into());
     }
-    let roles = roles
+    Ok(AppSpec {
+        client_id,
+        cert: Some(PathBuf::from(path)),
+        roles: split_roles(roles),
+    })
+}
+
+fn split_roles(roles: &str) -> Vec<String> {
+    roles
         .split(',')
         .map(str::trim)
         .filter(|r| !r.is_empty())
         .map(str::to_string)
-        .collect();
-    Ok(AppSpec {
-        client_id,
-        cert: PathBuf::from(path),
-        roles,
-    })
+        .collect()
 }
 
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum AppsFile {
     List(Vec<AppEntry>),
-    Object { apps: Vec<AppEntry> },
+    Object {
+        apps: Vec<AppEntry>,
+        #[serde(default)]
+        issuers: Vec<IssuerEntry>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -178,6 +217,15 @@ struct AppEntry {
     certificates: Vec<PathBuf>,
     #[serde(default)]
     roles: Vec<String>,
+    #[serde(default)]
+    federated: Vec<FicEntry>,
+}
+
+/// What an apps file registers.
+struct FromFile {
+    apps: Vec<AppRegistration>,
+    federated: Vec<FederatedCredential>,
+    issuer_keys: Vec<IssuerKeys>,
 }
 
 /// The configuration the arguments describe; reads certificate and apps files.
@@ -186,12 +234,19 @@ pub fn config(args: &EmulatorArgs) -> Result<EmulatorConfig> {
     for spec in &args.apps {
         apps.push(AppRegistration {
             client_id: spec.client_id.clone(),
-            certificates: load_certificates(&spec.cert)?,
+            certificates: match &spec.cert {
+                Some(cert) => load_certificates(cert)?,
+                None => Vec::new(),
+            },
             roles: spec.roles.clone(),
         });
     }
+    let mut federation = args.federation.config()?;
     if let Some(file) = &args.apps_file {
-        apps.extend(apps_file(file)?);
+        let from_file = apps_file(file)?;
+        apps.extend(from_file.apps);
+        federation.federated.extend(from_file.federated);
+        federation.issuer_keys.extend(from_file.issuer_keys);
     }
     for app in &apps {
         for cert in &app.certificates {
@@ -212,10 +267,14 @@ pub fn config(args: &EmulatorArgs) -> Result<EmulatorConfig> {
         faults: args.faults.clone(),
         delta_token_lifetime_secs: args.delta_token_lifetime,
         churn_per_minute: args.churn,
+        federated: federation.federated,
+        issuer_keys: federation.issuer_keys,
+        oidc: federation.oidc,
+        token_file: federation.token_file,
     })
 }
 
-fn apps_file(file: &Path) -> Result<Vec<AppRegistration>> {
+fn apps_file(file: &Path) -> Result<FromFile> {
     let bad = |detail: String| {
         Error::Config(crate::error::ConfigProblem::AppsFile {
             path: file.to_path_buf(),
@@ -226,28 +285,38 @@ fn apps_file(file: &Path) -> Result<Vec<AppRegistration>> {
         crate::fileio::read_bounded(file, MAX_CREDENTIAL_FILE).map_err(|p| bad(p.to_string()))?;
     let parsed: AppsFile =
         serde_json::from_slice(&text).map_err(|e| bad(format!("not a valid apps file ({e})")))?;
-    let entries = match parsed {
-        AppsFile::List(l) | AppsFile::Object { apps: l } => l,
+    let (entries, issuers) = match parsed {
+        AppsFile::List(l) => (l, Vec::new()),
+        AppsFile::Object { apps, issuers } => (apps, issuers),
     };
     let base = file.parent().unwrap_or(Path::new("."));
-    let mut apps = Vec::with_capacity(entries.len());
+    let mut out = FromFile {
+        apps: Vec::with_capacity(entries.len()),
+        federated: Vec::new(),
+        issuer_keys: Vec::new(),
+    };
     for e in entries {
         let client_id = crate::cloud::check_client_id(&e.client_id).map_err(bad)?;
         let paths: Vec<PathBuf> = e.certificate.into_iter().chain(e.certificates).collect();
-        if paths.is_empty() {
-            return Err(bad(format!("app {client_id} lists no certificate")));
+        if paths.is_empty() && e.federated.is_empty() {
+            return Err(bad(format!(
+                "app {client_id} lists no certificate and no federated credential"
+            )));
         }
         let mut certificates = Vec::new();
         for p in paths {
             certificates.extend(load_certificates(&base.join(p))?);
         }
-        apps.push(AppRegistration {
+        out.federated
+            .extend(cli_federation::credentials(&client_id, e.federated).map_err(bad)?);
+        out.apps.push(AppRegistration {
             client_id,
             certificates,
             roles: e.roles,
         });
     }
-    Ok(apps)
+    out.issuer_keys = cli_federation::issuer_keys(base, issuers)?;
+    Ok(out)
 }
 
 /// The certificates in a PEM (any key in it ignored) or DER file.
@@ -300,15 +369,18 @@ mod tests {
             "{ID}=certs/app.pem:User.Read.All, Directory.Read.All"
         ))
         .unwrap();
-        assert_eq!(a.cert, PathBuf::from("certs/app.pem"));
+        assert_eq!(a.cert, Some(PathBuf::from("certs/app.pem")));
         assert_eq!(a.roles, ["User.Read.All", "Directory.Read.All"]);
         let none = parse_app(&format!("{ID}=app.pem")).unwrap();
         assert!(none.roles.is_empty());
         let empty = parse_app(&format!("{ID}=app.pem:")).unwrap();
-        assert_eq!(empty.cert, PathBuf::from("app.pem"));
+        assert_eq!(empty.cert, Some(PathBuf::from("app.pem")));
         assert!(empty.roles.is_empty());
         let windows = parse_app(&format!("{ID}=C:\\certs\\a.pem")).unwrap();
-        assert_eq!(windows.cert, PathBuf::from("C:\\certs\\a.pem"));
+        assert_eq!(windows.cert, Some(PathBuf::from("C:\\certs\\a.pem")));
+        let federated_only = parse_app(&format!("{ID}:User.Read.All")).unwrap();
+        assert_eq!(federated_only.cert, None);
+        assert_eq!(federated_only.roles, ["User.Read.All"]);
         assert!(parse_app("not-a-guid=a.pem").is_err());
         assert!(parse_app(ID).is_err());
         assert!(parse_app(&format!("{ID}=:User.Read.All")).is_err());

@@ -91,6 +91,9 @@ pub enum FaultAction {
     /// `--fault` does not offer it.
     #[doc(hidden)]
     Panic,
+    /// Every access token issued so far counts as expired from now on, then the request is
+    /// answered normally (Graph side: a 401 for its now expired token, as Graph answers).
+    ExpireTokens,
 }
 
 /// Default size of [`FaultAction::HugeBody`]: 10 MB.

@@ -146,10 +146,11 @@ fn action(side: Side, name: &str, arg: Option<&str>) -> Result<FaultAction, Stri
             url::Url::parse(url).map_err(|e| format!("redirect {url:?} is not a URL ({e})"))?;
             Ok(FaultAction::Redirect(url.to_string()))
         }
+        "expired-token" => no_arg(FaultAction::ExpireTokens),
         "" => Err("fault has no action after the side".into()),
         other => Err(format!(
             "unknown fault action {other:?}; use 429, 500, 502, 503, 504, slow=MS, hang, drop, truncated, \
-             not-json, html, huge, aadsts=CODE, next-link=URL or redirect=URL"
+             not-json, html, huge, aadsts=CODE, next-link=URL, redirect=URL or expired-token"
         )),
     }
 }

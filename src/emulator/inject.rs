@@ -49,6 +49,7 @@ pub(super) fn fault_response(action: &FaultAction, side: Side, ctx: &Ctx) -> Res
         }
         // Handled before the normal handlers run.
         FaultAction::Delay(_)
+        | FaultAction::ExpireTokens
         | FaultAction::Hang
         | FaultAction::Drop
         | FaultAction::Panic

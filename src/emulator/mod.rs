@@ -9,11 +9,16 @@
 //! handle is dropped. It never logs a token or an assertion.
 
 pub mod cli;
+mod cli_federation;
 mod fault;
 mod fault_parse;
+mod federated_api;
+mod federation;
 mod graph;
+mod hooks;
 mod inject;
 mod keys;
+mod oidc;
 mod panics;
 mod respond;
 mod server;
@@ -22,6 +27,7 @@ mod state;
 mod sts;
 mod tenant;
 mod tls;
+mod token_file;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,11 +41,16 @@ use crate::clock;
 use crate::error::{Error, Result, UsageProblem};
 
 pub use fault::{FaultAction, FaultRule, RetryAfter, Schedule, Side};
+pub use federation::{
+    DEFAULT_AUDIENCE, FederatedCredential, FederatedUse, IssuerKeys, IssuerRef, MAX_PER_APP,
+};
 pub use graph::READ_USERS_ROLES;
 pub use graph::tenant::{DEFAULT_TOKEN_LIFETIME_SECS, TenantChanges};
+pub use oidc::{OidcConfig, OidcCounters};
 pub use state::{Counters, RequestRecord, SideCounters};
 pub use sts::assertion::NBF_SKEW_SECS;
 pub use sts::checker::AssertionChecker;
+pub use token_file::TokenFileConfig;
 
 /// The tenant the emulator serves unless told otherwise (its last group spells "graphd").
 pub const DEFAULT_TENANT: &str = "e7a1d0c5-0b5e-4d2a-9c3f-677261706864";
@@ -78,6 +89,14 @@ pub struct EmulatorConfig {
     pub delta_token_lifetime_secs: i64,
     /// Random changes to the tenant per minute (created, updated, deleted users); 0: none.
     pub churn_per_minute: u64,
+    /// Federated identity credentials of the apps (docs/protocol.md#workload-identity-federation).
+    pub federated: Vec<FederatedCredential>,
+    /// The keys of issuers other than the built-in one, which the emulator cannot fetch.
+    pub issuer_keys: Vec<IssuerKeys>,
+    /// The built-in issuer's GitHub-shaped ID token endpoint.
+    pub oidc: OidcConfig,
+    /// A Kubernetes-style token file the emulator writes and keeps fresh.
+    pub token_file: Option<TokenFileConfig>,
 }
 
 impl Default for EmulatorConfig {
@@ -96,6 +115,10 @@ impl Default for EmulatorConfig {
             faults: Vec::new(),
             delta_token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
             churn_per_minute: 0,
+            federated: Vec::new(),
+            issuer_keys: Vec::new(),
+            oidc: OidcConfig::default(),
+            token_file: None,
         }
     }
 }
@@ -131,6 +154,10 @@ pub(crate) struct Shared {
     /// The directory's changes since start, and which delta tokens are honoured.
     pub directory: graph::tenant::Tenant,
     pub key: &'static keys::SigningKey,
+    pub federation: federation::Registry,
+    pub oidc: oidc::Issuer,
+    pub hooks: hooks::Hooks,
+    pub token_file: Option<token_file::TokenFile>,
 }
 
 impl Shared {
@@ -294,6 +321,7 @@ fn check(config: &EmulatorConfig) -> Result<()> {
     for app in &config.apps {
         crate::cloud::check_client_id(&app.client_id).map_err(|why| invalid("--app", why))?;
     }
+    federated_api::check(config)?;
     Ok(())
 }
 

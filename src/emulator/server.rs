@@ -19,7 +19,7 @@ use super::inject::{emulator_time, fault_response};
 use super::panics::CatchPanic;
 use super::respond::{self, Ctx, Resp};
 use super::state::RequestRecord;
-use super::{Shared, graph, sts};
+use super::{Shared, graph, oidc, sts};
 
 pub(super) async fn serve(
     token: StdListener,
@@ -169,6 +169,7 @@ async fn answer(req: Request<Incoming>, side: Side, shared: Arc<Shared>) -> Resu
         }
         Some(FaultAction::Delay(d)) => tokio::time::sleep(d).await,
         Some(FaultAction::Panic) => panic!("a fault rule asked this handler to panic"),
+        Some(FaultAction::ExpireTokens) => shared.state.expire_issued_tokens(),
         Some(FaultAction::NextLink(url)) => next_link = Some(url),
         Some(action) => response = Some(fault_response(&action, side, &ctx)),
         None => {}
@@ -176,6 +177,13 @@ async fn answer(req: Request<Incoming>, side: Side, shared: Arc<Shared>) -> Resu
     let mut response = match response {
         Some(r) => r,
         None => match side {
+            Side::Token if oidc::is_oidc_path(req.uri().path()) => oidc::handle(
+                req.method(),
+                req.uri().path(),
+                req.uri().query().unwrap_or(""),
+                req.headers(),
+                &ctx,
+            ),
             Side::Token => sts::handle(req, &ctx).await,
             Side::Graph => {
                 let (method, path, query) = (

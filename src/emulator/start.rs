@@ -9,8 +9,12 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
+use super::federation::Registry;
 use super::graph::tenant::Tenant;
+use super::hooks::Hooks;
+use super::oidc::{self, Issuer};
 use super::state::State;
+use super::token_file::TokenFile;
 use super::{Emulator, EmulatorConfig, Shared, keys, server, tls};
 use crate::error::{Error, Result};
 
@@ -45,6 +49,19 @@ pub fn start(config: EmulatorConfig) -> Result<Emulator> {
     } else {
         tenant.clone()
     };
+    let token_origin = format!("{scheme}://127.0.0.1:{token_port}");
+    let builtin_issuer = format!("{token_origin}{}", oidc::PATH);
+    let federation = Registry::new(&config.federated, &config.issuer_keys, &builtin_issuer)
+        .map_err(|why| {
+            Error::Usage(crate::error::UsageProblem::Invalid {
+                flag: "--issuer-jwks",
+                why,
+            })
+        })?;
+    let token_file = config
+        .token_file
+        .map(|t| TokenFile::prepare(t, &builtin_issuer))
+        .transpose()?;
     let shared = Arc::new(Shared {
         tenant,
         tenant_id,
@@ -55,7 +72,7 @@ pub fn start(config: EmulatorConfig) -> Result<Emulator> {
         scheme,
         token_port,
         graph_port,
-        token_origin: format!("{scheme}://127.0.0.1:{token_port}"),
+        token_origin,
         graph_origin: format!("{scheme}://127.0.0.1:{graph_port}"),
         started: Instant::now(),
         salt: u64::from_be_bytes(keys::random::<8>()),
@@ -66,7 +83,14 @@ pub fn start(config: EmulatorConfig) -> Result<Emulator> {
             u64::from_be_bytes(keys::random::<8>()),
         ),
         key,
+        federation,
+        oidc: Issuer::new(config.oidc),
+        hooks: Hooks::default(),
+        token_file,
     });
+    if let Some(t) = &shared.token_file {
+        t.write(shared.now())?;
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -80,6 +104,9 @@ pub fn start(config: EmulatorConfig) -> Result<Emulator> {
             runtime.block_on(async move {
                 if churn > 0 {
                     tokio::spawn(Tenant::churn(Arc::clone(&serving), churn));
+                }
+                if serving.token_file.is_some() {
+                    tokio::spawn(refresh_token_file(Arc::clone(&serving)));
                 }
                 server::serve(token_listener, graph_listener, acceptor, serving, stop_rx).await
             })
@@ -95,6 +122,20 @@ pub fn start(config: EmulatorConfig) -> Result<Emulator> {
         stop: Some(stop_tx),
         thread: Some(thread),
     })
+}
+
+/// Rewrites the token file at 80% of its lifetime, as the kubelet does, until the runtime
+/// stops.
+async fn refresh_token_file(shared: Arc<Shared>) {
+    let Some(file) = &shared.token_file else {
+        return;
+    };
+    loop {
+        tokio::time::sleep(file.refresh_every()).await;
+        if let Err(e) = file.write(shared.now()) {
+            crate::messages::warn(&format!("emulator: {e}"));
+        }
+    }
 }
 
 /// 127.0.0.1 only: the emulator hands out tokens to anyone who can reach it.

@@ -79,6 +79,8 @@ pub struct RefusalContext {
     pub server_time: Option<String>,
     /// Server clock minus local clock, in seconds, when the server sent a `Date`.
     pub skew_secs: Option<i64>,
+    /// The external token's origin and claims, when the proof was a federated token.
+    pub federated: Option<super::FederatedFacts>,
 }
 
 #[derive(Debug, Clone)]
@@ -119,6 +121,16 @@ fn meaning(code: u64) -> Option<&'static str> {
         70011 => "the scope is not valid",
         1002012 => "the scope is not valid for client credentials: it must be <resource>/.default",
         700022 => "the scope names more than one resource",
+        70021 => "no federated identity credential matches the presented token",
+        700211 => "no federated identity credential has the token's issuer",
+        700212 => "no federated identity credential has the token's audience",
+        700213 => "no federated identity credential has the token's subject",
+        7002138 => {
+            "the token's subject matches a federated identity credential only when case is ignored"
+        }
+        7000272 => "the key that signed the federated token is not in its issuer's metadata",
+        5002738 => "the federated token's signing algorithm is not supported",
+        50166 | 90061 => "the token service could not reach the federated token's issuer",
         _ => return None,
     })
 }
@@ -162,7 +174,13 @@ impl fmt::Display for TokenRefusal {
 impl TokenRefusal {
     pub fn hint(&self) -> Option<String> {
         let c = &self.context;
-        let hint = match self.entra.code()? {
+        let code = self.entra.code()?;
+        if let Some(f) = &c.federated {
+            if let Some(hint) = super::federated_refusal::hint(code, f, c) {
+                return Some(hint);
+            }
+        }
+        let hint = match code {
             700027 => format!(
                 "is this certificate uploaded to app {}? its thumbprint is {} (x5t#S256 {}); upload it with: {}",
                 c.client_id,

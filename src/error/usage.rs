@@ -30,6 +30,15 @@ pub enum UsageProblem {
     },
     /// A value graphd's checks refused, with their reason (which never repeats a secret).
     Invalid { flag: &'static str, why: String },
+    /// Two proofs of identity chosen explicitly (e.g. `--cert` and `--github-oidc`).
+    TwoProofs {
+        first: &'static str,
+        second: &'static str,
+    },
+    /// `graphd assertion` with a federated token, which is not graphd's to print.
+    FederatedAssertion,
+    /// `--federated-audience` while the run uses a certificate.
+    AudienceWithoutFederated { certificate_from: &'static str },
 }
 
 impl fmt::Display for UsageProblem {
@@ -52,6 +61,18 @@ impl fmt::Display for UsageProblem {
                 allowed,
             } => write!(f, "{flag} {value} is not {allowed}"),
             UsageProblem::Invalid { flag, why } => write!(f, "invalid {flag}: {why}"),
+            UsageProblem::TwoProofs { first, second } => write!(
+                f,
+                "{first} and {second} both say how the app proves its identity; give one"
+            ),
+            UsageProblem::FederatedAssertion => f.write_str(
+                "graphd assertion prints assertions graphd signs; with a federated credential the \
+                 assertion is the other issuer's token, which graphd does not print",
+            ),
+            UsageProblem::AudienceWithoutFederated { certificate_from } => write!(
+                f,
+                "--federated-audience goes with a federated credential, but this run uses the certificate from {certificate_from}"
+            ),
         }
     }
 }
@@ -66,7 +87,9 @@ impl UsageProblem {
                 "pass --client-id or set AZURE_CLIENT_ID (the app registration's Application (client) ID)"
             }
             UsageProblem::Missing(Setting::Credential) => {
-                "pass --cert PATH (PEM or PFX) or set AZURE_CLIENT_CERTIFICATE_PATH; `graphd gen-cert` creates one"
+                "pass --cert PATH (PEM or PFX) or set AZURE_CLIENT_CERTIFICATE_PATH (`graphd gen-cert` creates one); \
+                 without a long-lived secret: --github-oidc in GitHub Actions, --federated-token-file PATH \
+                 (AZURE_FEDERATED_TOKEN_FILE) or --federated-token-env NAME"
             }
             UsageProblem::X5cWithoutCertificate => {
                 "give the certificate with --cert (a PEM or PFX holding it)"
@@ -80,6 +103,18 @@ impl UsageProblem {
                 _ => "see `graphd <command> --help` for the accepted range",
             },
             UsageProblem::Invalid { .. } => "see `graphd <command> --help`",
+            UsageProblem::TwoProofs { .. } => {
+                "one proof per run: a certificate (--cert, --key) or a federated token \
+                 (--github-oidc, --federated-token-file, --federated-token-env)"
+            }
+            UsageProblem::FederatedAssertion => {
+                "pass --claims to see the token's decoded header and claims (issuer, subject, audience, \
+                 expiry), which are not secret"
+            }
+            UsageProblem::AudienceWithoutFederated { .. } => {
+                "a certificate given by flag, or from the environment next to AZURE_FEDERATED_TOKEN_FILE, \
+                 wins; pass --federated-token-file or --github-oidc to use a federated token"
+            }
         };
         Some(hint.to_string())
     }

@@ -181,6 +181,7 @@ impl CertificateProof {
                 .has_certificate
                 .then(|| self.public.path.clone()),
             cert_file: self.public.file_kind,
+            federated: None,
         }
     }
 

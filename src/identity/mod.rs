@@ -14,21 +14,26 @@
 //!
 //! # Adding a proof kind
 //!
-//! A federated token (Kubernetes, GitHub Actions) or a key inside a PKCS#11 token slots in
-//! here and nowhere else:
+//! A proof kind slots in here and nowhere else, as the federated token did
+//! (`federated.rs`: the token source, fetched again in `proof_for_request`) and a key inside a
+//! PKCS#11 token can (another [`crate::jws::SigningKey`] behind the certificate proof):
 //! 1. a `ProofSpec` variant in `settings` (what the command line chose), resolved there;
-//! 2. a [`Proof`] variant with its module next to `certificate.rs` (`federated.rs` would hold
-//!    the token source and re-read it in `proof_for_request`; a PKCS#11 key is another
-//!    [`crate::jws::SigningKey`] behind the certificate proof, signing inside the token);
-//! 3. the four `match`es below.
+//! 2. a [`Proof`] variant with its module next to `certificate.rs`;
+//! 3. the `match`es below.
 //!
 //! `token`, `token_cache`, `client` and `graph` need no change: they see an `Identity`.
 
 mod certificate;
+mod federated;
 
 pub use certificate::CertificateProof;
+pub use federated::{
+    FederatedProof, MAX_TOKEN_FILE, Read, check_now as federated_check_now,
+    decode as federated_decode, describe_claims, facts as federated_facts, github_request_url,
+    read_env, read_file, read_local,
+};
 
-use crate::error::{CertFile, Result};
+use crate::error::{CertFile, FederatedFacts, Result};
 use crate::http::Http;
 use crate::secret::ClientAssertion;
 pub use crate::settings::App;
@@ -46,6 +51,8 @@ pub struct Identity {
 pub enum Proof {
     /// A certificate credential: an RSA key signs an assertion naming the certificate.
     Certificate(CertificateProof),
+    /// A token from another issuer, sent as it is (`federated.rs`).
+    Federated(FederatedProof),
 }
 
 /// What refusal hints may say about the credential (never anything secret).
@@ -57,11 +64,15 @@ pub struct ProofHints {
     /// The certificate file, for the upload command (none when only a thumbprint is known).
     pub cert_path: Option<std::path::PathBuf>,
     pub cert_file: CertFile,
+    /// The external token's origin and claims, for a federated proof.
+    pub federated: Option<FederatedFacts>,
 }
 
 /// The proof for one token request: a source of client assertions, one per attempt.
 pub struct RequestProof<'a> {
     identity: &'a Identity,
+    /// A federated proof's token, fetched once for the request and sent with every attempt.
+    federated: Option<ClientAssertion>,
 }
 
 impl Identity {
@@ -70,6 +81,7 @@ impl Identity {
     pub fn new(app: App, spec: ProofSpec) -> Result<Self> {
         let proof = match spec {
             ProofSpec::Certificate(spec) => Proof::Certificate(CertificateProof::new(spec)?),
+            ProofSpec::Federated(spec) => Proof::Federated(FederatedProof::new(spec)),
         };
         let identity = Identity { app, proof };
         if crate::messages::verbose() {
@@ -91,18 +103,34 @@ impl Identity {
     pub fn cache_id(&self) -> String {
         match &self.proof {
             Proof::Certificate(c) => c.thumbprints().sha1_hex(),
+            Proof::Federated(f) => f.cache_id(),
         }
     }
 
-    /// Readies the proof for one token request.
-    pub async fn proof_for_request(&self, _http: &Http) -> Result<RequestProof<'_>> {
-        Ok(RequestProof { identity: self })
+    /// Readies the proof for one token request: a federated token is read (or asked for)
+    /// here, once per request.
+    pub async fn proof_for_request(&self, http: &Http) -> Result<RequestProof<'_>> {
+        let federated = match &self.proof {
+            Proof::Certificate(_) => None,
+            Proof::Federated(f) => {
+                let token = f.token(http).await?;
+                Some(ClientAssertion::new(token.expose_secret().to_string()))
+            }
+        };
+        Ok(RequestProof {
+            identity: self,
+            federated,
+        })
     }
 
     /// What hints for a token refusal may name.
     pub fn hints(&self) -> ProofHints {
         match &self.proof {
             Proof::Certificate(c) => c.hints(),
+            Proof::Federated(f) => ProofHints {
+                federated: Some(f.hints()),
+                ..ProofHints::default()
+            },
         }
     }
 
@@ -110,6 +138,7 @@ impl Identity {
     pub fn describe(&self) -> String {
         match &self.proof {
             Proof::Certificate(c) => c.describe(),
+            Proof::Federated(f) => f.describe(),
         }
     }
 }
@@ -118,8 +147,12 @@ impl RequestProof<'_> {
     /// The client assertion for one attempt of the token request.
     pub fn assertion(&self) -> Result<ClientAssertion> {
         let app = &self.identity.app;
-        match &self.identity.proof {
-            Proof::Certificate(c) => c.assertion(&app.token_endpoint(), &app.client_id),
+        match (&self.identity.proof, &self.federated) {
+            (Proof::Certificate(c), _) => c.assertion(&app.token_endpoint(), &app.client_id),
+            (Proof::Federated(_), Some(token)) => Ok(token.clone()),
+            (Proof::Federated(_), None) => Err(crate::error::Error::Internal(
+                "a federated proof was used without its token".into(),
+            )),
         }
     }
 }

@@ -19,8 +19,13 @@ use crate::error::{ConfigFileProblem, Error, Result, Setting, UsageProblem};
 use crate::jws::Alg;
 use crate::password::PasswordSource;
 
+mod federated;
 mod file;
 
+pub use federated::{
+    FederatedSource, FederatedSpec, GITHUB_TOKEN_ENV, GITHUB_URL_ENV, GithubEndpoint, Inspect,
+    PendingSource, TOKEN_FILE_ENV, default_audience, github_url, inspect_target,
+};
 pub use file::{ConfigFile, OneOrMany};
 
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
@@ -52,6 +57,8 @@ impl App {
 pub enum ProofSpec {
     /// A certificate and its private key, from files.
     Certificate(CertificateSpec),
+    /// A token from another issuer, trusted through a federated identity credential.
+    Federated(FederatedSpec),
 }
 
 /// Where the certificate credential comes from and how the assertion is signed.
@@ -88,7 +95,7 @@ impl Settings {
     pub fn resolve(identity: &IdentityArgs, net: &NetArgs) -> Result<Self> {
         let cfg = ConfigFile::load(identity.app.config.as_deref())?;
         let app = resolve_app(&identity.app, &cfg)?;
-        let proof = resolve_proof(&identity.credential, &identity.signing, &cfg)?;
+        let proof = resolve_proof(identity, &cfg, app.cloud)?;
         let net = resolve_net(net, &cfg, &app, identity.app.cloud)?;
         Ok(Settings { app, proof, net })
     }
@@ -164,8 +171,24 @@ fn endpoint(known: &str) -> Url {
     cloud::parse_endpoint(known).expect("built-in cloud endpoints are valid URLs")
 }
 
-/// Resolves the proof: for now always a certificate credential.
-fn resolve_proof(
+/// Resolves the proof: a certificate credential or a federated token (`federated` holds the
+/// precedence rules).
+fn resolve_proof(identity: &IdentityArgs, cfg: &ConfigFile, cloud: Cloud) -> Result<ProofSpec> {
+    let (cred, fed, signing) = (&identity.credential, &identity.federated, &identity.signing);
+    if let federated::Choice::Federated(source) = federated::choose(cred, fed, cfg)? {
+        return Ok(ProofSpec::Federated(federated::spec(
+            source,
+            fed,
+            Some(signing),
+            cloud,
+        )?));
+    }
+    federated::no_audience_for_a_certificate(cred, fed, cfg)?;
+    certificate_proof(cred, signing, cfg)
+}
+
+/// The certificate proof (`--cert`, the environment or the config file).
+fn certificate_proof(
     cred: &CredentialArgs,
     signing: &SigningArgs,
     cfg: &ConfigFile,

@@ -152,6 +152,57 @@ static CODES: &[Code] = &[
         401,
         "Client assertion application identifier doesn't match 'client_id' parameter.",
     ),
+    // Federation (docs/protocol.md#federation-errors). 70021 was seen as invalid_request / 400;
+    // the others' `error` values as invalid_client. 700212's text, and the status and
+    // `error` of 5002738 and 50166, are unconfirmed.
+    c(
+        70_021,
+        INVALID_REQUEST,
+        400,
+        "No matching federated identity record found for presented assertion.",
+    ),
+    c(
+        700_211,
+        INVALID_CLIENT,
+        401,
+        "No matching federated identity record found for presented assertion issuer.",
+    ),
+    c(
+        700_212,
+        INVALID_CLIENT,
+        401,
+        "No matching federated identity record found for presented assertion audience.",
+    ),
+    c(
+        700_213,
+        INVALID_CLIENT,
+        401,
+        "No matching federated identity record found for presented assertion subject.",
+    ),
+    c(
+        7_002_138,
+        INVALID_CLIENT,
+        401,
+        "No matching federated identity record found for presented assertion subject. The subject matches with case-insensitive comparison, but not with case-sensitive comparison.",
+    ),
+    c(
+        7_000_272,
+        INVALID_CLIENT,
+        401,
+        "The certificate used to sign the federated credential could not be found in the metadata of the identity provider.",
+    ),
+    c(
+        50_166,
+        INVALID_REQUEST,
+        400,
+        "Request to External OIDC endpoint failed.",
+    ),
+    c(
+        5_002_738,
+        INVALID_REQUEST,
+        400,
+        "Invalid JWT token. The signature algorithm is not supported.",
+    ),
     c(
         1_002_012,
         INVALID_SCOPE,

@@ -9,6 +9,7 @@ pub mod aadsts;
 pub mod assertion;
 pub mod checker;
 mod discovery;
+pub mod federated;
 
 use std::collections::HashMap;
 
@@ -190,6 +191,12 @@ async fn token(req: Request<Incoming>, tenant: &str, ctx: &Ctx) -> Result<Resp, 
             ),
         ));
     }
+    if federated::is_federated(assertion, &app) {
+        let used = federated::validate(assertion, &app, &ctx.shared.federation, ctx.now)?;
+        let token_aud = resource(scope, ctx)?;
+        ctx.shared.federation.record(used);
+        return issue(&app, token_aud, ctx);
+    }
     let audience = format!("{}/{tenant}/oauth2/v2.0/token", ctx.origin);
     let expect = assertion::Expect {
         client_id,
@@ -329,5 +336,6 @@ fn issue(app: &crate::emulator::state::App, aud: &str, ctx: &Ctx) -> Result<Resp
     let body = format!(
         "{{\"token_type\":\"Bearer\",\"expires_in\":{lifetime},\"ext_expires_in\":{lifetime},\"access_token\":\"{token}\"}}"
     );
+    shared.hooks.token_issued(seq + 1);
     Ok(respond::json(200, body))
 }
