@@ -12,6 +12,7 @@ mod config;
 mod credential;
 mod file;
 mod graph;
+mod pkcs11;
 mod refusal;
 mod usage;
 
@@ -19,6 +20,7 @@ pub use config::{CaFileProblem, ConfigFileProblem, ConfigProblem, NewPasswordPro
 pub use credential::{CredentialProblem, Encrypted};
 pub use file::FileProblem;
 pub use graph::{GraphFailure, GraphHintContext};
+pub use pkcs11::{KNOWN_MODULES, PinFlags, Pkcs11Problem, UriProblem};
 pub use refusal::{CertFile, EntraError, RefusalContext, TokenRefusal, printable};
 pub use usage::{Setting, UsageProblem};
 
@@ -46,6 +48,8 @@ pub enum Error {
         path: Option<PathBuf>,
         problem: CredentialProblem,
     },
+    /// A key in a PKCS#11 token that cannot be used (exit 3; 2 for a command line that cannot work).
+    Pkcs11(Pkcs11Problem),
     /// A local file graphd writes (gen-cert output, token cache) could not be written (exit 3).
     File {
         path: PathBuf,
@@ -98,6 +102,7 @@ impl Error {
             | Error::Credential { .. }
             | Error::File { .. }
             | Error::Exists { .. } => exit::CREDENTIAL,
+            Error::Pkcs11(p) => p.exit_code(),
             Error::TokenRefused(_) | Error::TokenResponse { .. } => exit::TOKEN,
             Error::Graph(_) | Error::ForeignOrigin { .. } => exit::GRAPH,
             Error::Network { .. } => exit::NETWORK,
@@ -112,6 +117,7 @@ impl Error {
             Error::Config(p) => p.hint(),
             Error::File { hint, .. } => hint.clone(),
             Error::Credential { problem, .. } => problem.hint(),
+            Error::Pkcs11(p) => p.hint(),
             Error::Exists { .. } => {
                 Some("nothing was changed; pass --force to replace it, or choose another --out".into())
             }
@@ -152,6 +158,7 @@ impl fmt::Display for Error {
                 path: None,
                 problem,
             } => write!(f, "{problem}"),
+            Error::Pkcs11(p) => write!(f, "{p}"),
             Error::File {
                 path,
                 action,

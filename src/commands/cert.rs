@@ -6,11 +6,19 @@
 use crate::cli::CertArgs;
 use crate::credential::{self, Credential, report::CertReport};
 use crate::error::Result;
+use crate::settings::KeySource;
 use crate::{messages, output, settings};
 
 pub fn run(args: &CertArgs) -> Result<()> {
+    let mut credential_args = args.credential.clone();
+    if let Some(file) = &args.file {
+        credential_args.cert = Some(file.clone());
+    }
     let (source, mut passwords) =
-        settings::credential_only(&args.credential, args.config.as_deref())?;
+        match settings::key_source_only(&credential_args, args.config.as_deref())? {
+            KeySource::Files { source, passwords } => (source, passwords),
+            KeySource::Pkcs11(spec) => return super::cert_token::run(*spec, args.json),
+        };
     let material = credential::read_material(&source, &mut passwords)?;
     let report = CertReport::new(&material, &source.cert.display().to_string())?;
     match &report {

@@ -15,7 +15,7 @@ mod thumbprint;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use openssl::pkey::{Id, PKey, PKeyRef, Private};
+use openssl::pkey::{HasPublic, Id, PKey, PKeyRef, Private};
 use openssl::x509::{X509, X509Ref};
 
 pub use peek::{Peek, peek};
@@ -216,23 +216,7 @@ impl Credential {
                 }));
             }
         }
-        let now = clock::now_unix();
-        let not_before = clock::asn1_to_unix(chain[0].not_before());
-        let not_after = clock::asn1_to_unix(chain[0].not_after());
-        if let Some(nb) = not_before.filter(|nb| *nb > now) {
-            return Err(cert_fail(CredentialProblem::NotYetValid {
-                not_before: clock::rfc3339(nb),
-            }));
-        }
-        if let Some(na) = not_after.filter(|na| *na < now) {
-            return Err(cert_fail(CredentialProblem::Expired {
-                not_after: clock::rfc3339(na),
-            }));
-        }
-        let mut warnings = Vec::new();
-        if let Some(na) = not_after.filter(|na| *na - now < EXPIRY_WARNING_DAYS * 86_400) {
-            warnings.push(expiry_warning(&source.cert, na, now));
-        }
+        let (not_after, warnings) = check_validity(&chain[0], &source.cert)?;
         Ok(Credential {
             key,
             chain,
@@ -307,6 +291,35 @@ impl fmt::Debug for Credential {
     }
 }
 
+/// Refuses a certificate outside its validity window (naming `path`); returns its expiry
+/// and the warning for one that expires within [`EXPIRY_WARNING_DAYS`].
+pub fn check_validity(cert: &X509Ref, path: &Path) -> Result<(Option<i64>, Vec<String>)> {
+    let now = clock::now_unix();
+    let not_before = clock::asn1_to_unix(cert.not_before());
+    let not_after = clock::asn1_to_unix(cert.not_after());
+    if let Some(nb) = not_before.filter(|nb| *nb > now) {
+        return Err(Error::credential(
+            Some(path),
+            CredentialProblem::NotYetValid {
+                not_before: clock::rfc3339(nb),
+            },
+        ));
+    }
+    if let Some(na) = not_after.filter(|na| *na < now) {
+        return Err(Error::credential(
+            Some(path),
+            CredentialProblem::Expired {
+                not_after: clock::rfc3339(na),
+            },
+        ));
+    }
+    let mut warnings = Vec::new();
+    if let Some(na) = not_after.filter(|na| *na - now < EXPIRY_WARNING_DAYS * 86_400) {
+        warnings.push(expiry_warning(path, na, now));
+    }
+    Ok((not_after, warnings))
+}
+
 /// The warning for a certificate that expires within [`EXPIRY_WARNING_DAYS`].
 fn expiry_warning(path: &Path, not_after: i64, now: i64) -> String {
     format!(
@@ -347,14 +360,14 @@ pub fn key_kind(id: Id) -> String {
 }
 
 /// The certificate whose public key is the key's, wherever it stands.
-pub fn find_leaf(key: &PKeyRef<Private>, certs: &[X509]) -> Option<usize> {
+pub fn find_leaf<T: HasPublic>(key: &PKeyRef<T>, certs: &[X509]) -> Option<usize> {
     certs
         .iter()
         .position(|c| c.public_key().is_ok_and(|pk| pk.public_eq(key)))
 }
 
 /// Leaf first, then each issuer found among the rest, then the remaining certificates.
-fn order_chain(mut certs: Vec<X509>, leaf: usize) -> Vec<X509> {
+pub fn order_chain(mut certs: Vec<X509>, leaf: usize) -> Vec<X509> {
     let mut chain = vec![certs.remove(leaf)];
     // A self-signed certificate is its own issuer: the DER comparison stops the walk there.
     loop {
