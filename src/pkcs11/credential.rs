@@ -274,6 +274,12 @@ impl TokenCredential {
         if key.always_authenticate {
             return Err(Error::Pkcs11(Pkcs11Problem::AlwaysAuthenticate { wanted }));
         }
+        if found.ways.get(alg).is_none() {
+            return Err(Error::Pkcs11(Pkcs11Problem::NoMechanism {
+                token: self.token.name(),
+                alg: alg.as_str(),
+            }));
+        }
         if found.chain.is_empty() {
             return Err(Error::Pkcs11(
                 if self.candidates.is_empty() && self.cert_file.is_none() && self.next_to_key {
@@ -285,12 +291,6 @@ impl TokenCredential {
                     }
                 },
             ));
-        }
-        if found.ways.get(alg).is_none() {
-            return Err(Error::Pkcs11(Pkcs11Problem::NoMechanism {
-                token: self.token.name(),
-                alg: alg.as_str(),
-            }));
         }
         let path = PathBuf::from(&found.cert_name);
         let (_, warnings) = credential::check_validity(&found.chain[0], &path)?;

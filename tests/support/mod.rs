@@ -14,6 +14,7 @@ use assert_cmd::Command;
 pub mod fixtures;
 pub mod ossl;
 pub mod outcome;
+pub mod softhsm;
 
 pub const TENANT: &str = "11111111-2222-3333-4444-555555555555";
 pub const CLIENT_ID: &str = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
