@@ -13,6 +13,7 @@ use crate::support::fixtures::{PASSWORD, UNICODE_PASSWORD, WRONG_PASSWORD, fixtu
 use crate::support::outcome::run;
 use crate::support::{CLIENT_ID, TENANT, graphd, ossl};
 
+mod pkcs11;
 mod scenarios;
 use scenarios::{p, scenarios};
 
