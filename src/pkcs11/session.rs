@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use cryptoki::error::{Error as CkError, RvError};
-use cryptoki::session::{Session, UserType};
+use cryptoki::session::{Session, SessionState, UserType};
 use cryptoki::slot::{Slot, TokenInfo};
 use cryptoki::types::RawAuthPin;
 
@@ -207,6 +207,17 @@ impl Token {
             return Ok(());
         }
         let token = self.name();
+        // Login state belongs to the application, not the session: another session of this
+        // process (a second identity on the same token) may have logged in already.
+        let state = self
+            .session()?
+            .get_session_info()
+            .map_err(|e| self.error("describing the session (C_GetSessionInfo)", &e))?
+            .session_state();
+        if matches!(state, SessionState::RoUser | SessionState::RwUser) {
+            // Not ours to log out of, either.
+            return Ok(());
+        }
         if info.user_pin_locked() {
             return Err(Error::Pkcs11(Pkcs11Problem::PinLocked { token }));
         }
