@@ -14,14 +14,16 @@ mod file;
 mod graph;
 mod pkcs11;
 mod refusal;
+mod uri;
 mod usage;
 
 pub use config::{CaFileProblem, ConfigFileProblem, ConfigProblem, NewPasswordProblem};
 pub use credential::{CredentialProblem, Encrypted};
 pub use file::FileProblem;
 pub use graph::{GraphFailure, GraphHintContext};
-pub use pkcs11::{KNOWN_MODULES, PinFlags, Pkcs11Problem, UriProblem};
+pub use pkcs11::{KNOWN_MODULES, PinFlags, Pkcs11Problem};
 pub use refusal::{CertFile, EntraError, RefusalContext, TokenRefusal, printable};
+pub use uri::UriProblem;
 pub use usage::{Setting, UsageProblem};
 
 /// Exit codes, stable and documented in README.md's exit-code table.

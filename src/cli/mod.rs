@@ -13,6 +13,7 @@
 //!   error (exit 2) before anything else runs.
 //! - Argument groups shared by subcommands are `#[command(flatten)]` structs.
 
+mod pkcs11;
 pub mod render;
 
 use std::path::PathBuf;
@@ -23,6 +24,8 @@ use url::Url;
 use crate::cloud::{self, Cloud};
 use crate::jws::Alg;
 use crate::output::OutputFormat;
+pub use pkcs11::Pkcs11Args;
+use pkcs11::{path_or_pkcs11_uri, pkcs11_uri};
 
 /// Call Microsoft Graph as an app, with a certificate instead of a client secret.
 #[derive(Debug, Parser)]
@@ -83,13 +86,13 @@ pub struct CredentialArgs {
         value_name = "PATH",
         env = "AZURE_CLIENT_CERTIFICATE_PATH",
         hide_env_values = true,
-        value_parser = path_or_pkcs11_uri
+        value_parser = path_or_pkcs11_uri()
     )]
     pub cert: Option<PathBuf>,
 
     /// The private key in its own PEM file, when --cert holds only certificates; or an RFC 7512
     /// pkcs11: URI of a key in a token, e.g. 'pkcs11:token=graphd;object=app-key'.
-    #[arg(long, value_name = "PATH|URI", value_parser = path_or_pkcs11_uri)]
+    #[arg(long, value_name = "PATH|URI", value_parser = path_or_pkcs11_uri())]
     pub key: Option<PathBuf>,
 
     #[command(flatten)]
@@ -103,29 +106,6 @@ pub struct CredentialArgs {
     /// Read the key or PFX password from stdin.
     #[arg(long)]
     pub password_stdin: bool,
-}
-
-/// The PKCS#11 module and the token's PIN, for a `pkcs11:` key.
-#[derive(Debug, Clone, Default, Args)]
-pub struct Pkcs11Args {
-    /// The token's PKCS#11 library, for a pkcs11: key (or module-path= in the URI),
-    /// e.g. /usr/lib/softhsm/libsofthsm2.so.
-    #[arg(
-        long,
-        value_name = "PATH",
-        env = "GRAPHD_PKCS11_MODULE",
-        hide_env_values = true
-    )]
-    pub pkcs11_module: Option<PathBuf>,
-
-    /// Read the token's user PIN from this file (one trailing newline is ignored).
-    /// Also: GRAPHD_PKCS11_PIN, pin-source=file:PATH in the URI, or a prompt on a terminal.
-    #[arg(long, value_name = "PATH", conflicts_with = "pin_stdin")]
-    pub pin_file: Option<PathBuf>,
-
-    /// Read the token's user PIN from stdin.
-    #[arg(long, conflicts_with = "password_stdin")]
-    pub pin_stdin: bool,
 }
 
 /// Which app, in which tenant and cloud.
@@ -216,7 +196,7 @@ pub struct NetArgs {
 #[derive(Debug, Args)]
 pub struct CertArgs {
     /// The credential file, or a pkcs11: URI (same as --cert).
-    #[arg(value_name = "FILE|URI", conflicts_with = "cert", value_parser = path_or_pkcs11_uri)]
+    #[arg(value_name = "FILE|URI", conflicts_with = "cert", value_parser = path_or_pkcs11_uri())]
     pub file: Option<PathBuf>,
 
     #[command(flatten)]
@@ -391,28 +371,6 @@ pub struct DemoArgs {
     /// How many users to print.
     #[arg(long, default_value_t = 5)]
     pub show: usize,
-}
-
-/// A file path, or a `pkcs11:` URI checked now (RFC 7512; `pin-value` refused), so a bad URI
-/// is a usage error. The refusal names attributes, never values.
-fn path_or_pkcs11_uri(s: &str) -> Result<PathBuf, String> {
-    if crate::pkcs11::uri::is_uri(s) {
-        crate::pkcs11::Uri::parse(s).map_err(|e| format!("the pkcs11: URI is refused: {e}"))?;
-    }
-    Ok(PathBuf::from(s))
-}
-
-/// A `pkcs11:` URI and nothing else (gen-cert writes key files itself without `--key`).
-fn pkcs11_uri(s: &str) -> Result<String, String> {
-    if !crate::pkcs11::uri::is_uri(s) {
-        return Err(
-            "gen-cert --key takes a pkcs11: URI naming where to generate the key \
-             (without --key, gen-cert writes key.pem itself)"
-                .into(),
-        );
-    }
-    crate::pkcs11::Uri::parse(s).map_err(|e| format!("the pkcs11: URI is refused: {e}"))?;
-    Ok(s.to_string())
 }
 
 /// RSA sizes Entra accepts and gen-cert offers.
