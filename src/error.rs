@@ -15,7 +15,9 @@ mod federated;
 mod federated_refusal;
 mod file;
 mod graph;
+mod pkcs11;
 mod refusal;
+mod uri;
 mod usage;
 
 pub use config::{CaFileProblem, ConfigFileProblem, ConfigProblem, NewPasswordProblem};
@@ -26,7 +28,9 @@ pub use federated::{
 };
 pub use file::FileProblem;
 pub use graph::{GraphFailure, GraphHintContext};
+pub use pkcs11::{KNOWN_MODULES, PinFlags, Pkcs11Problem};
 pub use refusal::{CertFile, EntraError, RefusalContext, TokenRefusal, printable};
+pub use uri::UriProblem;
 pub use usage::{Setting, UsageProblem};
 
 /// Exit codes, stable and documented in README.md's exit-code table.
@@ -55,6 +59,8 @@ pub enum Error {
     },
     /// A federated token (Kubernetes, GitHub Actions, any OIDC issuer) that cannot be sent (exit 3).
     Federated(Box<FederatedProblem>),
+    /// A key in a PKCS#11 token that cannot be used (exit 3; 2 for a command line that cannot work).
+    Pkcs11(Pkcs11Problem),
     /// A local file graphd writes (gen-cert output, token cache) could not be written (exit 3).
     File {
         path: PathBuf,
@@ -110,6 +116,7 @@ impl Error {
             | Error::Credential { .. }
             | Error::File { .. }
             | Error::Exists { .. } => exit::CREDENTIAL,
+            Error::Pkcs11(p) => p.exit_code(),
             Error::TokenRefused(_) | Error::TokenResponse { .. } => exit::TOKEN,
             Error::Graph(_) | Error::ForeignOrigin { .. } => exit::GRAPH,
             Error::Network { .. } => exit::NETWORK,
@@ -126,6 +133,7 @@ impl Error {
             Error::File { hint, .. } => hint.clone(),
             Error::Credential { problem, .. } => problem.hint(),
             Error::Federated(p) => p.hint(),
+            Error::Pkcs11(p) => p.hint(),
             Error::Exists { .. } => {
                 Some("nothing was changed; pass --force to replace it, or choose another --out".into())
             }
@@ -168,6 +176,7 @@ impl fmt::Display for Error {
                 path: None,
                 problem,
             } => write!(f, "{problem}"),
+            Error::Pkcs11(p) => write!(f, "{p}"),
             Error::File {
                 path,
                 action,

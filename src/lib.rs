@@ -24,6 +24,7 @@ pub mod jws;
 pub mod messages;
 pub mod output;
 pub mod password;
+pub mod pkcs11;
 pub mod query;
 pub mod secret;
 pub mod settings;

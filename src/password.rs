@@ -166,7 +166,7 @@ fn prompt(text: &str) -> Result<Password> {
 /// is shown, as OpenSSH's readpassphrase does: whatever is typed once the prompt is visible
 /// is never echoed. (rpassword shows the prompt first, then turns echo off, which leaves a
 /// window in which a fast typist's or a script's input is echoed.)
-fn prompt_on_tty(prompt: &str) -> std::io::Result<Zeroizing<Vec<u8>>> {
+pub(crate) fn prompt_on_tty(prompt: &str) -> std::io::Result<Zeroizing<Vec<u8>>> {
     use rustix::termios::{self, LocalModes, OptionalActions};
     let mut tty = OpenOptions::new().read(true).write(true).open("/dev/tty")?;
     let original = termios::tcgetattr(&tty)?;

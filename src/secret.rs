@@ -70,6 +70,32 @@ secret_string!(
     GithubRequestToken
 );
 
+/// The user PIN of a PKCS#11 token, as the bytes `C_Login` takes.
+pub struct Pin(Zeroizing<Vec<u8>>);
+
+impl Pin {
+    /// Wraps a PIN read from a file, stdin, the environment or the terminal.
+    pub fn new(bytes: Zeroizing<Vec<u8>>) -> Self {
+        Self(bytes)
+    }
+
+    /// The plaintext PIN.
+    ///
+    /// # Security
+    ///
+    /// Use only to log in to the token, then drop the `Pin`. Never log it, format it into an
+    /// error or copy it into a type without zeroize-on-drop.
+    pub fn expose_secret(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Pin([redacted])")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,8 +107,9 @@ mod tests {
         let password = Password::new("hunter2-password".into());
         let federated = FederatedToken::new("eyJhbGci.secret-federated".into());
         let request = GithubRequestToken::new("secret-request-token".into());
+        let pin = Pin::new(Zeroizing::new(b"hunter2-pin".to_vec()));
         let all = format!(
-            "{token:?} {assertion:?} {password:?} {federated:?} {request:?} {:#?}",
+            "{token:?} {assertion:?} {password:?} {federated:?} {request:?} {pin:?} {:#?}",
             Some(&token)
         );
         assert!(!all.contains("secret-federated"));

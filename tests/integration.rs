@@ -17,6 +17,7 @@ mod gen_cert;
 mod harness;
 mod leaks;
 mod matrix;
+mod pkcs11;
 mod snapshots;
 mod token;
 mod users;

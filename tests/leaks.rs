@@ -14,6 +14,7 @@ use crate::support::outcome::run;
 use crate::support::{CLIENT_ID, TENANT, graphd, ossl};
 
 mod federated;
+mod pkcs11;
 mod scenarios;
 use scenarios::{p, scenarios};
 

@@ -35,8 +35,9 @@ described and accepted (exit 0); a key that matches no certificate, an expired o
 certificate, an unreadable file are refused (exit 3) after the report."
 )]
 struct Parsed {
-    /// The credential file to inspect: PEM (key and certificates, any order) or PFX/PKCS#12.
-    #[arg(value_name = "FILE")]
+    /// The credential file to inspect: PEM (key and certificates, any order) or PFX/PKCS#12,
+    /// or a pkcs11: URI (a key and certificate in a hardware or software token).
+    #[arg(value_name = "FILE|URI", value_parser = super::pkcs11::path_or_pkcs11_uri())]
     file: Option<PathBuf>,
 
     #[command(flatten)]

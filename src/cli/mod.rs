@@ -14,6 +14,7 @@
 //! - Argument groups shared by subcommands are `#[command(flatten)]` structs.
 
 mod federated;
+mod pkcs11;
 pub mod render;
 
 pub use federated::FederatedArgs;
@@ -26,6 +27,8 @@ use url::Url;
 use crate::cloud::{self, Cloud};
 use crate::jws::Alg;
 use crate::output::OutputFormat;
+pub use pkcs11::Pkcs11Args;
+use pkcs11::{path_or_pkcs11_uri, pkcs11_uri};
 
 mod cert_args;
 
@@ -83,18 +86,24 @@ pub enum Command {
 /// Where the certificate and private key come from.
 #[derive(Debug, Clone, Args)]
 pub struct CredentialArgs {
-    /// Certificate and private key: PEM (any order, chain allowed) or PFX/PKCS#12, detected by content.
+    /// Certificate and private key: PEM (any order, chain allowed) or PFX/PKCS#12, detected by
+    /// content; or a pkcs11: URI (certificate and key in a token).
     #[arg(
         long,
         value_name = "PATH",
         env = "AZURE_CLIENT_CERTIFICATE_PATH",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = path_or_pkcs11_uri()
     )]
     pub cert: Option<PathBuf>,
 
-    /// The private key in its own PEM file, when --cert holds only certificates.
-    #[arg(long, value_name = "PATH")]
+    /// The private key in its own PEM file, when --cert holds only certificates; or an RFC 7512
+    /// pkcs11: URI of a key in a token, e.g. 'pkcs11:token=graphd;object=app-key'.
+    #[arg(long, value_name = "PATH|URI", value_parser = path_or_pkcs11_uri())]
     pub key: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub pkcs11: Pkcs11Args,
 
     /// Read the key or PFX password from this file (one trailing newline is ignored).
     /// Also: AZURE_CLIENT_CERTIFICATE_PASSWORD, or a prompt on a terminal.
@@ -361,6 +370,15 @@ pub struct GenCertArgs {
     /// Application (client) ID, to print the exact upload command.
     #[arg(long, value_name = "GUID", env = "AZURE_CLIENT_ID", hide_env_values = true, value_parser = cloud::check_client_id)]
     pub client_id: Option<String>,
+
+    /// Generate the key inside a PKCS#11 token instead of key.pem, e.g.
+    /// 'pkcs11:token=graphd;object=app-key': it never leaves the token; the certificate is
+    /// stored next to it and written to cert.pem.
+    #[arg(long, value_name = "URI", value_parser = pkcs11_uri, conflicts_with = "protected")]
+    pub key: Option<String>,
+
+    #[command(flatten)]
+    pub pkcs11: Pkcs11Args,
 }
 
 #[derive(Debug, Args)]

@@ -14,7 +14,7 @@ use crate::cli::CertArgs;
 use crate::credential::{self, Credential, report::CertReport};
 use crate::error::{Error, Result, rounded_span};
 use crate::identity;
-use crate::settings::{Inspect, PendingSource};
+use crate::settings::{Inspect, KeySource, PendingSource};
 use crate::{clock, messages, output, settings};
 
 pub fn run(args: &CertArgs) -> Result<()> {
@@ -23,7 +23,10 @@ pub fn run(args: &CertArgs) -> Result<()> {
         &args.federated,
         args.config.as_deref(),
     )? {
-        Inspect::Certificate(source, passwords) => (source, passwords),
+        Inspect::Certificate(KeySource::Files { source, passwords }) => (source, passwords),
+        Inspect::Certificate(KeySource::Pkcs11(spec)) => {
+            return super::cert_token::run(*spec, args.json);
+        }
         Inspect::Federated(pending) => return federated(args, &pending),
     };
     let material = credential::read_material(&source, &mut passwords)?;

@@ -19,7 +19,7 @@ use crate::http;
 use crate::jws::Alg;
 use crate::output::{self, ItemWriter, OutputFormat};
 use crate::password::PasswordSource;
-use crate::settings::{App, CertificateSpec, Net, ProofSpec, Settings};
+use crate::settings::{App, CertificateSpec, KeySource, Net, ProofSpec, Settings};
 
 pub fn run(args: &DemoArgs) -> Result<()> {
     let started = Instant::now();
@@ -72,8 +72,10 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             authority: emulator.authority_host(),
         },
         proof: ProofSpec::Certificate(CertificateSpec {
-            source,
-            passwords: PasswordSource::none(),
+            key: KeySource::Files {
+                source,
+                passwords: PasswordSource::none(),
+            },
             alg: Some(Alg::PS256),
             send_x5c: false,
         }),

@@ -175,7 +175,7 @@ impl Summary<'_> {
 }
 
 /// `word` as one POSIX shell word: as is when safe, else single-quoted.
-fn shell_word(word: &str) -> String {
+pub(super) fn shell_word(word: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c);
     if !word.is_empty() && word.chars().all(safe) {
         word.to_string()

@@ -3,12 +3,14 @@
 
 mod assertion;
 mod cert;
+mod cert_token;
 mod consent;
 mod delta;
 mod demo;
 mod demo_federated;
 mod emulator;
 mod gen_cert;
+mod gen_cert_token;
 mod get;
 mod list_users;
 mod listing;
@@ -31,7 +33,16 @@ pub fn run(cli: Cli) -> Result<()> {
             list_users::run(&args, Settings::resolve(&args.identity, &args.net)?)
         }
         Command::Get(args) => get::run(&args, Settings::resolve(&args.identity, &args.net)?),
-        Command::GenCert(args) => gen_cert::run(&args),
+        Command::GenCert(args) => match &args.key {
+            Some(uri) => gen_cert_token::run(&args, uri),
+            None if args.pkcs11.pin_file.is_some() || args.pkcs11.pin_stdin => Err(
+                crate::error::Error::Usage(crate::error::UsageProblem::Invalid {
+                    flag: "--pin-file/--pin-stdin",
+                    why: "a PIN is only for --key pkcs11:... (a key generated in a token)".into(),
+                }),
+            ),
+            None => gen_cert::run(&args),
+        },
         Command::ConsentUrl(args) => consent::run(&args),
         Command::Emulator(args) => emulator::run(&args),
         Command::Demo(args) if args.federated => demo_federated::run(&args),

@@ -228,8 +228,7 @@ impl Credential {
                 }));
             }
         }
-        let warnings = check_validity(&chain[0], &source.cert)?;
-        let not_after = clock::asn1_to_unix(chain[0].not_after());
+        let (not_after, warnings) = check_validity(&chain[0], &source.cert)?;
         Ok(Credential {
             key,
             chain,
@@ -304,28 +303,33 @@ impl fmt::Debug for Credential {
     }
 }
 
-/// Within its validity window; returns the warnings worth showing (an expiry within
-/// [`EXPIRY_WARNING_DAYS`]). `path` names the file in messages.
-fn check_validity(cert: &X509Ref, path: &Path) -> Result<Vec<String>> {
-    let fail = |p| Error::credential(Some(path), p);
+/// Refuses a certificate outside its validity window (naming `path`); returns its expiry
+/// and the warning for one that expires within [`EXPIRY_WARNING_DAYS`].
+pub fn check_validity(cert: &X509Ref, path: &Path) -> Result<(Option<i64>, Vec<String>)> {
     let now = clock::now_unix();
     let not_before = clock::asn1_to_unix(cert.not_before());
     let not_after = clock::asn1_to_unix(cert.not_after());
     if let Some(nb) = not_before.filter(|nb| *nb > now) {
-        return Err(fail(CredentialProblem::NotYetValid {
-            not_before: clock::rfc3339(nb),
-        }));
+        return Err(Error::credential(
+            Some(path),
+            CredentialProblem::NotYetValid {
+                not_before: clock::rfc3339(nb),
+            },
+        ));
     }
     if let Some(na) = not_after.filter(|na| *na < now) {
-        return Err(fail(CredentialProblem::Expired {
-            not_after: clock::rfc3339(na),
-        }));
+        return Err(Error::credential(
+            Some(path),
+            CredentialProblem::Expired {
+                not_after: clock::rfc3339(na),
+            },
+        ));
     }
     let mut warnings = Vec::new();
     if let Some(na) = not_after.filter(|na| *na - now < EXPIRY_WARNING_DAYS * 86_400) {
         warnings.push(expiry_warning(path, na, now));
     }
-    Ok(warnings)
+    Ok((not_after, warnings))
 }
 
 /// A certificate on its own (`graphd cert` on a file of certificates only): one Entra ID
@@ -341,7 +345,7 @@ pub fn check_certificate(cert: &X509Ref, path: &Path) -> Result<Vec<String>> {
         )
     })?;
     check_key(&public).map_err(|p| Error::credential(Some(path), p))?;
-    check_validity(cert, path)
+    check_validity(cert, path).map(|(_, warnings)| warnings)
 }
 
 /// The warning for a certificate that expires within [`EXPIRY_WARNING_DAYS`].
@@ -384,14 +388,14 @@ pub fn key_kind(id: Id) -> String {
 }
 
 /// The certificate whose public key is the key's, wherever it stands.
-pub fn find_leaf(key: &PKeyRef<Private>, certs: &[X509]) -> Option<usize> {
+pub fn find_leaf<T: HasPublic>(key: &PKeyRef<T>, certs: &[X509]) -> Option<usize> {
     certs
         .iter()
         .position(|c| c.public_key().is_ok_and(|pk| pk.public_eq(key)))
 }
 
 /// Leaf first, then each issuer found among the rest, then the remaining certificates.
-fn order_chain(mut certs: Vec<X509>, leaf: usize) -> Vec<X509> {
+pub fn order_chain(mut certs: Vec<X509>, leaf: usize) -> Vec<X509> {
     let mut chain = vec![certs.remove(leaf)];
     // A self-signed certificate is its own issuer: the DER comparison stops the walk there.
     loop {

@@ -143,7 +143,7 @@ impl fmt::Display for ConfigProblem {
 /// The fields `--config` accepts, for the hint after a shape error.
 const CONFIG_FIELDS: &str = "authority, client_id, scope, endpoint, thumbprint, private_key_file \
      (the quickstart's), tenant, cert, key, password_file, cloud, authority_host, graph, alg, \
-     send_x5c, ca_file, timeout, max_retries, token_cache";
+     send_x5c, ca_file, timeout, max_retries, token_cache, pkcs11_module, pin_file";
 
 impl ConfigProblem {
     pub fn hint(&self) -> Option<String> {

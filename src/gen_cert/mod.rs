@@ -11,6 +11,7 @@
 //! buffers; it is never formatted, logged or printed.
 
 mod files;
+mod resign;
 mod subject;
 
 use std::fmt;
@@ -20,7 +21,7 @@ use openssl::bn::BigNum;
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkcs12::Pkcs12;
-use openssl::pkey::{PKey, Private};
+use openssl::pkey::{HasPublic, PKey, PKeyRef, Private, Public};
 use openssl::rsa::Rsa;
 use openssl::symm::Cipher;
 use openssl::x509::extension::{
@@ -97,8 +98,20 @@ pub fn generate(req: &Request<'_>) -> Result<Generated> {
     Ok(Generated { key, cert })
 }
 
+/// A self-signed certificate for `key`; see [`self_signed_for`] for a key held elsewhere.
 fn self_signed(
     key: &PKey<Private>,
+    subject: &Subject,
+    not_before: i64,
+    not_after: i64,
+) -> std::result::Result<X509, openssl::error::ErrorStack> {
+    certificate(key, key, subject, not_before, not_after)
+}
+
+/// The certificate of `public`, signed (sha256WithRSAEncryption) by `signer`.
+fn certificate<T: HasPublic>(
+    public: &PKeyRef<T>,
+    signer: &PKeyRef<Private>,
     subject: &Subject,
     not_before: i64,
     not_after: i64,
@@ -110,7 +123,7 @@ fn self_signed(
     let name = subject.to_name()?;
     b.set_subject_name(&name)?;
     b.set_issuer_name(&name)?;
-    b.set_pubkey(key)?;
+    b.set_pubkey(public)?;
     let (not_before, not_after) = (
         Asn1Time::from_unix(not_before)?,
         Asn1Time::from_unix(not_after)?,
@@ -122,8 +135,41 @@ fn self_signed(
     b.append_extension(ExtendedKeyUsage::new().client_auth().build()?)?;
     let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(None, None))?;
     b.append_extension(ski)?;
-    b.sign(key, MessageDigest::sha256())?;
+    b.sign(signer, MessageDigest::sha256())?;
     Ok(b.build())
+}
+
+/// The same self-signed certificate as [`generate`] makes, for an RSA key held elsewhere (a
+/// PKCS#11 token): `sign` returns the RS256 (PKCS#1 v1.5, SHA-256) signature of the bytes it
+/// is given, the DER `TBSCertificate`. The result is checked against `public` before it is
+/// returned.
+pub fn self_signed_for(
+    public: &PKeyRef<Public>,
+    subject: &Subject,
+    days: u32,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>>,
+) -> Result<X509> {
+    if !(1..=MAX_DAYS).contains(&days) {
+        return Err(Error::Usage(UsageProblem::OutOfRange {
+            flag: "--days",
+            value: days.to_string(),
+            allowed: "in 1..=3650",
+        }));
+    }
+    let now = clock::now_unix();
+    resign::self_signed_for(
+        public,
+        |stand_in| {
+            certificate(
+                public,
+                stand_in,
+                subject,
+                now,
+                now + i64::from(days) * 86_400,
+            )
+        },
+        sign,
+    )
 }
 
 /// A random serial of exactly [`SERIAL_BYTES`] bytes of DER INTEGER content, positive.

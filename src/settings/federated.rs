@@ -19,10 +19,8 @@ use url::Url;
 use super::file::ConfigFile;
 use crate::cli::{CredentialArgs, FederatedArgs, SigningArgs};
 use crate::cloud::{self, Cloud};
-use crate::credential::CredentialSource;
 use crate::error::{Error, FederatedProblem, Result, TokenOrigin, UsageProblem};
 use crate::messages;
-use crate::password::PasswordSource;
 use crate::secret::GithubRequestToken;
 
 /// The variable the Azure workload identity webhook sets (docs/protocol.md#kubernetes-token-file).
@@ -228,7 +226,7 @@ pub fn spec(
 
 /// What `graphd cert` inspects: a certificate credential, or a federated token's source.
 pub enum Inspect {
-    Certificate(CredentialSource, PasswordSource),
+    Certificate(super::KeySource),
     Federated(PendingSource),
 }
 
@@ -241,10 +239,9 @@ pub fn inspect_target(
     let cfg = ConfigFile::load(config)?;
     match choose(args, fed, &cfg)? {
         Choice::Federated(source) => Ok(Inspect::Federated(source)),
-        Choice::Certificate => {
-            let (source, passwords) = super::resolve_credential(args, &cfg)?;
-            Ok(Inspect::Certificate(source, passwords))
-        }
+        Choice::Certificate => Ok(Inspect::Certificate(super::pkcs11::resolve_key_source(
+            args, &cfg,
+        )?)),
     }
 }
 

@@ -45,6 +45,10 @@ pub struct ConfigFile {
     pub timeout: Option<u64>,
     pub max_retries: Option<u32>,
     pub token_cache: Option<PathBuf>,
+    /// The PKCS#11 module for a `pkcs11:` cert or key (relative to the config file).
+    pub pkcs11_module: Option<PathBuf>,
+    /// A file holding the token's user PIN (relative to the config file).
+    pub pin_file: Option<PathBuf>,
     #[serde(skip)]
     dir: PathBuf,
     #[serde(skip)]
@@ -109,7 +113,8 @@ impl ConfigFile {
 
     /// A path from the file, relative to the file's directory.
     pub(super) fn relative(&self, p: &Path) -> PathBuf {
-        if p.is_absolute() {
+        // A `pkcs11:` URI names a key in a token, not a file.
+        if p.is_absolute() || crate::pkcs11::uri::is_uri_path(p) {
             p.to_path_buf()
         } else {
             self.dir.join(p)

@@ -18,9 +18,12 @@ use crate::credential::CredentialSource;
 use crate::error::{ConfigFileProblem, Error, Result, Setting, UsageProblem};
 use crate::jws::Alg;
 use crate::password::PasswordSource;
+use crate::pkcs11::KeySpec;
+use pkcs11::resolve_key_source;
 
 mod federated;
 mod file;
+mod pkcs11;
 
 pub use federated::{
     FederatedSource, FederatedSpec, GITHUB_TOKEN_ENV, GITHUB_URL_ENV, GithubEndpoint, Inspect,
@@ -64,11 +67,22 @@ pub enum ProofSpec {
 /// Where the certificate credential comes from and how the assertion is signed.
 #[derive(Debug)]
 pub struct CertificateSpec {
-    pub source: CredentialSource,
-    pub passwords: PasswordSource,
+    pub key: KeySource,
     /// `None` when nobody chose: the credential decides (`identity`).
     pub alg: Option<Alg>,
     pub send_x5c: bool,
+}
+
+/// Where the certificate and its private key are.
+#[derive(Debug)]
+pub enum KeySource {
+    /// PEM or PFX files, and the password that opens them if they are encrypted.
+    Files {
+        source: CredentialSource,
+        passwords: PasswordSource,
+    },
+    /// A key inside a PKCS#11 token (RFC 7512 URI); its certificate in a file or the token.
+    Pkcs11(Box<KeySpec>),
 }
 
 /// Network settings, checked.
@@ -104,6 +118,11 @@ impl Settings {
 /// Resolves only the app (`graphd consent-url`), reading the config file once.
 pub fn app_only(args: &AppArgs) -> Result<App> {
     resolve_app(args, &ConfigFile::load(args.config.as_deref())?)
+}
+
+/// Resolves only where the certificate and key are (`graphd cert`), reading the config once.
+pub fn key_source_only(args: &CredentialArgs, config: Option<&Path>) -> Result<KeySource> {
+    resolve_key_source(args, &ConfigFile::load(config)?)
 }
 
 /// Resolves only where the credential comes from (`graphd cert`), reading the config once.
@@ -193,7 +212,7 @@ fn certificate_proof(
     signing: &SigningArgs,
     cfg: &ConfigFile,
 ) -> Result<ProofSpec> {
-    let (source, passwords) = resolve_credential(cred, cfg)?;
+    let key = resolve_key_source(cred, cfg)?;
     let alg = match (signing.alg, &cfg.alg) {
         (Some(a), _) => Some(a),
         (None, Some(name)) => Some(
@@ -203,8 +222,7 @@ fn certificate_proof(
         (None, None) => None,
     };
     Ok(ProofSpec::Certificate(CertificateSpec {
-        source,
-        passwords,
+        key,
         alg,
         send_x5c: signing.send_x5c || cfg.send_x5c.unwrap_or(false),
     }))

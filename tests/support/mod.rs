@@ -17,6 +17,7 @@ pub mod ossl;
 pub mod outcome;
 pub mod permissions;
 pub mod scripted;
+pub mod softhsm;
 pub mod terminal;
 
 use std::path::{Path, PathBuf};
