@@ -58,6 +58,10 @@ secret_string!(
     /// The password of an encrypted private key or a PFX file.
     Password
 );
+secret_string!(
+    /// The `IDENTITY_HEADER` of `graphd serve`: whoever sends it to the endpoint gets tokens.
+    IdentityHeader
+);
 
 #[cfg(test)]
 mod tests {

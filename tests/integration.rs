@@ -14,5 +14,6 @@ mod emulator;
 mod gen_cert;
 mod leaks;
 mod matrix;
+mod serve;
 mod token;
 mod users;

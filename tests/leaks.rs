@@ -14,6 +14,7 @@ use crate::support::outcome::run;
 use crate::support::{CLIENT_ID, TENANT, graphd, ossl};
 
 mod scenarios;
+mod serve;
 use scenarios::{p, scenarios};
 
 /// Base64 text of `bytes` at the three byte alignments, both alphabets: every way a slice of
