@@ -46,7 +46,12 @@ pub fn run(args: &ServeArgs, settings: Settings) -> Result<()> {
         let service = Service::new(identity, http, allowed, endpoint.port, secret.clone());
         // Before anyone is told where the endpoint is: a credential or registration problem
         // is this command's error, with its exit code and hint, not a 500 inside some tool.
-        service.warm().await?;
+        // A stop asked for meanwhile (a slow token service) is honoured at once.
+        tokio::select! {
+            warmed = service.warm() => warmed?,
+            _ = term.recv() => return Ok(()),
+            _ = int.recv() => return Ok(()),
+        }
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut server = tokio::spawn(crate::serve::run(endpoint, Arc::clone(&service), stop_rx));
         announce(&url, &secret, args.print_env)?;

@@ -138,3 +138,30 @@ fn an_identity_the_token_service_refuses_never_starts_serving() {
     out.refused(4, None, "AADSTS700016");
     assert_eq!(out.stdout, "", "no endpoint announced");
 }
+
+#[test]
+fn a_stop_while_the_first_token_is_awaited_is_immediate() {
+    let emu = start(1);
+    emu.set_faults(vec![FaultRule::token(FaultAction::Hang)]);
+    let mut cmd = spawnable(&graphd_at(&emu));
+    cmd.args(["serve", "--print-env"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let start = Instant::now();
+    while emu.counters().token.requests < 1 {
+        assert!(start.elapsed() < DEADLINE, "no token request arrived");
+        std::thread::yield_now();
+    }
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, Signal::TERM).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty(), "nothing announced");
+}
