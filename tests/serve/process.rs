@@ -148,7 +148,7 @@ fn a_stop_while_the_first_token_is_awaited_is_immediate() {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
+    let child = cmd.spawn().unwrap();
     let start = Instant::now();
     while emu.counters().token.requests < 1 {
         assert!(start.elapsed() < DEADLINE, "no token request arrived");
