@@ -375,7 +375,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1", value_parser = serve_loopback_only)]
     pub bind: std::net::Ipv4Addr,
 
-    /// Also hand out tokens for this resource (repeatable), e.g. https://management.azure.com
+    /// Also hand out tokens for this resource (repeatable), e.g. `https://management.azure.com`
     /// [always served: the cloud's Graph, or the resource of --scope].
     #[arg(long = "allow-resource", value_name = "URL", value_parser = crate::resource::parse_resource)]
     pub allow_resources: Vec<String>,

@@ -36,7 +36,7 @@ pub const STOP_GRACE: Duration = Duration::from_secs(5);
 type Body = http_body_util::Full<bytes::Bytes>;
 
 /// Serves `service` on `endpoint` until `stop` turns true, then lets requests in progress
-/// finish (within [`STOP_GRACE`]) and returns.
+/// finish (within `STOP_GRACE`) and returns.
 pub async fn run(
     endpoint: Endpoint,
     service: Arc<Service>,

@@ -269,3 +269,33 @@ fn browsers_other_hosts_and_other_requests_are_refused() {
     assert_eq!(serve.token(GRAPH).status, 200);
     assert_eq!(emu.counters().tokens_issued, 1);
 }
+
+#[test]
+fn slow_and_idle_clients_are_let_go() {
+    let emu = start(1);
+    let serve = Serve::start(&emu, &[]);
+    // Half a request head, never finished; and a kept-alive connection left idle.
+    let mut slow = std::net::TcpStream::connect(("127.0.0.1", serve.port)).unwrap();
+    slow.set_read_timeout(Some(DEADLINE)).unwrap();
+    slow.write_all(
+        format!(
+            "GET /msi/token HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n",
+            serve.port
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let mut idle = serve.connect();
+    assert_eq!(idle.token(&serve, GRAPH).status, 200);
+    // Both are closed by the server (end of file, not the read timeout), and no token was sent.
+    let mut rest = Vec::new();
+    slow.read_to_end(&mut rest).expect("closed by the server");
+    assert!(!String::from_utf8_lossy(&rest).contains("access_token"));
+    let mut rest = Vec::new();
+    idle.stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    idle.reader
+        .read_to_end(&mut rest)
+        .expect("closed by the server");
+    assert!(rest.is_empty());
+    assert_eq!(serve.token(GRAPH).status, 200, "still serving");
+}
