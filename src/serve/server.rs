@@ -30,6 +30,8 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_HEADERS: usize = 32;
 /// The request line and headers together, in bytes; more is 431.
 pub const MAX_HEAD_BYTES: usize = 8 * 1024;
+/// The pause after a failed `accept` (out of file descriptors, say).
+const ACCEPT_PAUSE: Duration = Duration::from_millis(50);
 /// How long a stop waits for requests in progress.
 pub const STOP_GRACE: Duration = Duration::from_secs(5);
 
@@ -58,8 +60,10 @@ pub async fn run(
         let stream = match accepted {
             Ok((stream, _)) => stream,
             Err(e) => {
-                // Out of file descriptors and the like: say so, and go on serving.
+                // Out of file descriptors and the like: say so, give the system a moment
+                // rather than spinning, and go on serving.
                 messages::trace(&format!("serve: accept failed: {e}"));
+                tokio::time::sleep(ACCEPT_PAUSE).await;
                 continue;
             }
         };

@@ -76,8 +76,9 @@ fn a_hundred_cold_requests_make_one_token_request() {
 
 #[test]
 fn a_token_is_refreshed_before_it_expires() {
-    // Six-second tokens: refreshed after three (half the lifetime, as it is short).
-    let emu = with_lifetime(6);
+    // Ten-second tokens: refreshed after five (half the lifetime, as it is short), which
+    // leaves five seconds of slack on a loaded machine.
+    let emu = with_lifetime(10);
     let serve = Serve::start(&emu, &[]);
     let first = serve.token(GRAPH);
     let first_token = first.access_token();
@@ -104,7 +105,8 @@ fn a_token_is_refreshed_before_it_expires() {
 
 #[test]
 fn the_cached_token_is_served_while_the_token_service_fails() {
-    let emu = with_lifetime(8);
+    // Refreshed after six seconds, usable until ten (two are kept in hand).
+    let emu = with_lifetime(12);
     let serve = Serve::start(&emu, &["--max-retries", "0"]);
     let token = serve.token(GRAPH).access_token();
     emu.set_faults(vec![
@@ -114,7 +116,7 @@ fn the_cached_token_is_served_while_the_token_service_fails() {
         })
         .always(),
     ]);
-    // Poll until the refresh (after four seconds) has been tried and refused.
+    // Poll until the refresh has been tried and refused.
     let seen = poll_until(&serve, GRAPH, |_| emu.counters().token.faults >= 1);
     for a in &seen {
         assert_eq!(a.access_token(), token, "the old token, while it is valid");
