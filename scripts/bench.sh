@@ -6,7 +6,7 @@
 #   QUICK=1 scripts/bench.sh      fewer runs, 100k users instead of 1M (listing and delta)
 #
 # hyperfine (Debian package) times whole commands; GNU time (/usr/bin/time -v) gives peak
-# memory. Both are installed with apt-get if missing. Figures are reported, never asserted:
+# memory; wrk loads `graphd serve`. All are installed with apt-get if missing. Figures are reported, never asserted:
 # these machines are shared and noisy. Nothing secret is printed: keys live in a temp dir that
 # is removed on exit, and token/assertion output goes to /dev/null.
 set -euo pipefail
@@ -16,6 +16,7 @@ need() { command -v "$1" >/dev/null 2>&1 || { apt-get install -y -qq "$2" >/dev/
 need hyperfine hyperfine
 [ -x /usr/bin/time ] || apt-get install -y -qq time >/dev/null
 need curl curl
+need wrk wrk
 
 quick=${QUICK:-}
 runs=$([ -n "$quick" ] && echo 10 || echo 40)
@@ -23,7 +24,9 @@ cargo build --release --locked --quiet --bin graphd
 bin=$PWD/target/release/graphd
 work=$(mktemp -d)
 emulator_pid=
+serve_pid=
 cleanup() {
+    [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
     [ -n "$emulator_pid" ] && kill "$emulator_pid" 2>/dev/null && wait "$emulator_pid" 2>/dev/null
     rm -rf "$work"
 }
@@ -123,6 +126,39 @@ row "graphd list-users --delta, first round, $full_n users" "$full ms" "" \
     "$(awk -v n="$full_n" -v ms="$full" 'BEGIN { printf "%.0f users/s", n / (ms / 1000) }'), peak RSS $(mb "$(highest "${full_rss[@]}")"), median of 3"
 row "graphd list-users --delta, after 1% changed (~$inc_n items)" "$inc ms" "<= 1/20 of the first, RSS <= first" \
     "$(awk -v a="$inc" -v b="$full" 'BEGIN { printf "1/%.0f of the first round", b / a }'), peak RSS $(mb "$(highest "${inc_rss[@]}")"), median of 3"
+
+# graphd serve: cached-token requests per second with 32 keep-alive connections (wrk, two
+# threads, the header sent from a Lua script so it never sits in argv), latency percentiles,
+# and the server's RSS before and after a million requests.
+mkfifo "$work/serve.env"
+"$bin" serve --print-env --key "$key" >"$work/serve.env" 2>"$work/serve.err" &
+serve_pid=$!
+# shellcheck disable=SC1091
+. "$work/serve.env"
+[ -n "${IDENTITY_ENDPOINT:-}" ] || { cat "$work/serve.err" >&2; exit 1; }
+echo 'wrk.headers["X-IDENTITY-HEADER"] = os.getenv("IDENTITY_HEADER")' >"$work/wrk.lua"
+serve_url="$IDENTITY_ENDPOINT?resource=https%3A%2F%2Fgraph.microsoft.com&api-version=2019-08-01"
+rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$serve_pid/status"; }
+# Runs wrk for $1 seconds; prints "requests req/s p50 p99", failing on any non-200 answer.
+load() {
+    wrk -t2 -c32 -d"$1s" --latency -s "$work/wrk.lua" "$serve_url" >"$work/wrk.out"
+    ! grep -q 'Non-2xx' "$work/wrk.out" || { cat "$work/wrk.out" >&2; exit 1; }
+    awk '/requests in/ { n = $1 } /^Requests\/sec/ { r = $2 } $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 }
+         END { printf "%d %.0f %s %s\n", n, r, p50, p99 }' "$work/wrk.out"
+}
+load 2 >/dev/null
+rss_start=$(rss_mb)
+load 10 >"$work/load"
+read -r served rps p50 p99 <"$work/load"
+row "graphd serve, cached token, 32 connections" "$rps req/s" ">= 20,000/s" "p50 $p50, p99 $p99 (wrk -t2 -c32, 10 s)"
+while [ "$served" -lt 1000000 ]; do
+    load 10 >"$work/load"
+    read -r n _ _ _ <"$work/load"
+    served=$((served + n))
+done
+row "graphd serve RSS, $served requests" "$(rss_mb) MB" "flat" "$rss_start MB after warm-up"
+kill "$serve_pid" && wait "$serve_pid" 2>/dev/null || true
+serve_pid=
 
 # gen-cert: RSA key generation varies, so more runs and the median.
 row "graphd gen-cert (RSA 2048)" "$(median_ms gen-cert --prepare "rm -rf $work/g" "$bin gen-cert --out $work/g") ms" "<= 1 s" "median of $runs"

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Checks that Microsoft's own libraries accept `graphd emulator --tls`: MSAL Python with a
 # PEM key + SHA-1 thumbprint (RS256, x5t), MSAL Python with a PFX (PS256, x5t#S256), and
-# azure-identity's CertificateCredential; each token is then used on the Graph side.
+# azure-identity's CertificateCredential; each token is then used on the Graph side. Then
+# `graphd serve` in front of the emulator: azure-identity's ManagedIdentityCredential (sync
+# and async) and MSAL Python's ManagedIdentityClient get tokens from it with only
+# IDENTITY_ENDPOINT and IDENTITY_HEADER in their environment.
 # Not run by CI (it installs packages from PyPI). Usage: scripts/peer-check.sh [graphd-binary]
 # Never prints a key, a password or a token.
 set -euo pipefail
@@ -10,6 +13,7 @@ graphd=${1:-target/debug/graphd}
 work=$(mktemp -d)
 venv=${PEER_VENV:-$work/venv}
 cleanup() {
+    [[ -n ${serve_pid:-} ]] && kill -TERM "$serve_pid" 2>/dev/null && wait "$serve_pid" || true
     [[ -n ${emulator_pid:-} ]] && kill -TERM "$emulator_pid" 2>/dev/null && wait "$emulator_pid" || true
     rm -rf "$work"
 }
@@ -17,9 +21,9 @@ trap cleanup EXIT
 
 if [[ ! -x $venv/bin/python ]]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet msal azure-identity
+    "$venv/bin/pip" install --quiet msal azure-identity aiohttp
 fi
-"$venv/bin/pip" list 2>/dev/null | grep -iE '^(msal|azure-identity|azure-core|requests|pyjwt) ' || true
+"$venv/bin/pip" list 2>/dev/null | grep -iE '^(msal|azure-identity|azure-core|requests|pyjwt|aiohttp) ' || true
 
 client_id=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee
 cd "$work"
@@ -130,6 +134,94 @@ except Exception as e:
     print(f"azure-identity, unregistered certificate: {type(e).__name__} with AADSTS700027 {'OK' if ok else 'FAILED: ' + str(e)[:200]}")
 sys.exit(1 if failures else 0)
 PY
+
+# graphd serve in front of the emulator, started as the README shows: its two lines come
+# through a FIFO, which graphd closes once they are written.
+mkfifo serve.env
+"$OLDPWD/$graphd" -v serve --print-env --cert combined.pem \
+    --allow-resource https://management.azure.com > serve.env 2> serve.log &
+serve_pid=$!
+# shellcheck disable=SC1091
+. ./serve.env
+[[ -n ${IDENTITY_ENDPOINT:-} ]] || { echo "graphd serve did not start:"; cat serve.log; exit 1; }
+echo "graphd serve: $IDENTITY_ENDPOINT"
+# Only the two variables (plus PATH) for the clients; the Graph URL and the emulator's CA
+# (to use the tokens) come as arguments.
+env -i PATH="$PATH" IDENTITY_ENDPOINT="$IDENTITY_ENDPOINT" IDENTITY_HEADER="$IDENTITY_HEADER" \
+    "$venv/bin/python" - "$GRAPHD_GRAPH_ENDPOINT" "$GRAPHD_CA_FILE" <<'PY' || status=$?
+import asyncio, os, sys, time
+import msal, requests
+from azure.identity import ManagedIdentityCredential
+from azure.identity.aio import ManagedIdentityCredential as AsyncManagedIdentityCredential
+
+graph, ca = sys.argv[1], sys.argv[2]
+# (Python itself may add LC_CTYPE, PEP 538.)
+assert sorted(k for k in os.environ if k not in ("PATH", "LC_CTYPE")) == ["IDENTITY_ENDPOINT", "IDENTITY_HEADER"], sorted(os.environ)
+failures = 0
+
+def use(label, token, expires_in):
+    global failures
+    r = requests.get(f"{graph}/v1.0/users?$top=999&$select=id", headers={"Authorization": f"Bearer {token}"}, verify=ca)
+    n = len(r.json().get("value", [])) if r.ok else 0
+    ok = r.status_code == 200 and n == 999 and 3000 < expires_in <= 3600
+    failures += not ok
+    print(f"{label}: token expiring in {expires_in:.0f}s; Graph GET /v1.0/users -> HTTP {r.status_code}, {n} users {'OK' if ok else 'FAILED'}")
+
+def refused(label, text, expect):
+    global failures
+    ok = expect in text
+    failures += not ok
+    print(f"{label}: {'OK' if ok else 'FAILED'}: {text[:300]}")
+
+label = "azure-identity ManagedIdentityCredential (sync, via MSAL)"
+try:
+    t = ManagedIdentityCredential().get_token("https://graph.microsoft.com/.default")
+    use(label, t.token, t.expires_on - time.time())
+except Exception as e:
+    failures += 1
+    print(f"{label}: FAILED: {type(e).__name__}: {str(e)[:300]}")
+
+label = "azure-identity ManagedIdentityCredential (async, azure-core pipeline)"
+async def async_token(scope):
+    async with AsyncManagedIdentityCredential() as c:
+        return await c.get_token(scope)
+try:
+    t = asyncio.run(async_token("https://graph.microsoft.com/.default"))
+    use(label, t.token, t.expires_on - time.time())
+except Exception as e:
+    failures += 1
+    print(f"{label}: FAILED: {type(e).__name__}: {str(e)[:300]}")
+
+label = "MSAL Python ManagedIdentityClient"
+app = msal.ManagedIdentityClient(msal.SystemAssignedManagedIdentity(), http_client=requests.Session())
+result = app.acquire_token_for_client(resource="https://graph.microsoft.com")
+if "access_token" in result:
+    use(label, result["access_token"], result["expires_in"])
+else:
+    failures += 1
+    print(f"{label}: FAILED: {result}")
+
+# Refusals reach the caller with graphd's reason: a resource not served (403), and one the
+# token service refuses (500 with the AADSTS code).
+result = app.acquire_token_for_client(resource="https://vault.azure.net")
+refused("MSAL Python, resource not served", f"{result.get('error')}: {result.get('error_description')}", "--allow-resource https://vault.azure.net")
+result = app.acquire_token_for_client(resource="https://management.azure.com")
+refused("MSAL Python, token service refuses", f"{result.get('error')}: {result.get('error_description')}", "AADSTS500011")
+for label, get in [
+    ("azure-identity (sync), resource not served", lambda: ManagedIdentityCredential().get_token("https://vault.azure.net/.default")),
+    ("azure-identity (sync), token service refuses", lambda: ManagedIdentityCredential().get_token("https://management.azure.com/.default")),
+    ("azure-identity (async), token service refuses", lambda: asyncio.run(async_token("https://management.azure.com/.default"))),
+]:
+    try:
+        get()
+        failures += 1
+        print(f"{label}: got a token: FAILED")
+    except Exception as e:
+        refused(label, f"{type(e).__name__}: {e}", "allow-resource" if "not served" in label else "AADSTS500011")
+sys.exit(1 if failures else 0)
+PY
+echo "--- graphd serve access log (graphd -v) ---"
+grep 'serve: ' serve.log || true
 echo "--- emulator requests (graphd -v) ---"
 grep 'emulator:' emulator.log || true
 exit $status

@@ -69,6 +69,10 @@ secret_string!(
     /// identity for as long as the job runs.
     GithubRequestToken
 );
+secret_string!(
+    /// The `IDENTITY_HEADER` of `graphd serve`: whoever sends it to the endpoint gets tokens.
+    IdentityHeader
+);
 
 /// The user PIN of a PKCS#11 token, as the bytes `C_Login` takes.
 pub struct Pin(Zeroizing<Vec<u8>>);

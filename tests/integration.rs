@@ -18,6 +18,7 @@ mod harness;
 mod leaks;
 mod matrix;
 mod pkcs11;
+mod serve;
 mod snapshots;
 mod token;
 mod users;

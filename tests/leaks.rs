@@ -16,6 +16,7 @@ use crate::support::{CLIENT_ID, TENANT, graphd, ossl};
 mod federated;
 mod pkcs11;
 mod scenarios;
+mod serve;
 use scenarios::{p, scenarios};
 
 /// Base64 text of `bytes` at the three byte alignments, both alphabets: every way a slice of

@@ -76,6 +76,8 @@ pub enum Command {
     Emulator(crate::emulator::cli::EmulatorArgs),
     /// Run the whole flow against an in-process emulator: certificate, token, users.
     Demo(DemoArgs),
+    /// Serve the app's tokens to every tool of the job (App Service managed identity protocol, loopback only).
+    Serve(ServeArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -395,6 +397,45 @@ pub struct DemoArgs {
     /// federated credential, no certificate at all.
     #[arg(long)]
     pub federated: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Tools find the endpoint with IDENTITY_ENDPOINT and IDENTITY_HEADER (azure-identity's \
+ManagedIdentityCredential / DefaultAzureCredential, MSAL's ManagedIdentityClient, az login --identity).\n\
+Start it in the background and source its lines:\n  \
+mkfifo serve.env; graphd serve --print-env > serve.env & . ./serve.env; ...; kill %1\n\
+IDENTITY_HEADER works like the credential for as long as graphd serve runs: keep it out of logs."
+)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+    #[command(flatten)]
+    pub net: NetArgs,
+
+    /// Port on 127.0.0.1; 0 picks a free one.
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
+    pub port: u16,
+
+    /// Listen address: only 127.0.0.1 is accepted (whoever reaches the endpoint with the header gets tokens).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1", value_parser = serve_loopback_only)]
+    pub bind: std::net::Ipv4Addr,
+
+    /// Also hand out tokens for this resource (repeatable), e.g. `https://management.azure.com`
+    /// [always served: the cloud's Graph, or the resource of --scope].
+    #[arg(long = "allow-resource", value_name = "URL", value_parser = crate::resource::parse_resource)]
+    pub allow_resources: Vec<String>,
+
+    /// Print `export IDENTITY_ENDPOINT=...` and `export IDENTITY_HEADER=...` once listening, then keep serving.
+    #[arg(long)]
+    pub print_env: bool,
+}
+
+fn serve_loopback_only(s: &str) -> Result<std::net::Ipv4Addr, String> {
+    match s.trim() {
+        "127.0.0.1" | "localhost" => Ok(std::net::Ipv4Addr::LOCALHOST),
+        _ => Err("graphd serve listens on 127.0.0.1 only: it hands out tokens to whoever reaches it with the header".into()),
+    }
 }
 
 /// RSA sizes Entra accepts and gen-cert offers.

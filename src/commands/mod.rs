@@ -15,6 +15,7 @@ mod get;
 mod list_users;
 mod listing;
 mod progress;
+mod serve;
 mod token;
 
 use clap::CommandFactory;
@@ -47,6 +48,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Emulator(args) => emulator::run(&args),
         Command::Demo(args) if args.federated => demo_federated::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Serve(args) => serve::run(&args, Settings::resolve(&args.identity, &args.net)?),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "graphd", &mut out);

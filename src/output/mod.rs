@@ -90,6 +90,18 @@ pub fn graph_body(bytes: &[u8], layout: BodyLayout) -> Result<()> {
     }
 }
 
+/// Points stdout at `/dev/null` once the result is written, while the process goes on
+/// (`graphd serve`): a reader waiting for end of file, such as `. fifo` or `$(...)`, gets it
+/// then. Nothing written afterwards reaches anyone.
+pub fn close_stdout() -> Result<()> {
+    io::stdout().lock().flush().map_err(Error::Output)?;
+    let null = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/null")
+        .map_err(Error::Output)?;
+    rustix::stdio::dup2_stdout(&null).map_err(|e| Error::Output(e.into()))
+}
+
 /// Pretty JSON and a newline.
 pub fn json(value: &impl serde::Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| Error::Internal(e.to_string()))?;
