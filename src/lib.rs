@@ -24,6 +24,7 @@ pub mod messages;
 pub mod output;
 pub mod password;
 pub mod query;
+pub mod rotate;
 pub mod secret;
 pub mod settings;
 pub mod token;

@@ -18,6 +18,9 @@ Apps: --app CLIENT_ID=CERT_PATH[:ROLE,...]  e.g. --app 0000...=cert.pem:User.Rea
   With no role the app gets tokens without roles, and Graph answers 403.
   --apps-file FILE: JSON [{\"client_id\": \"...\", \"certificate\": \"cert.pem\", \"roles\": [\"User.Read.All\"]}]
   (or {\"apps\": [...]}; \"certificates\": [...] for several; paths relative to FILE).
+  Each app has an application object: GET /v1.0/applications/{object-id} or
+  /v1.0/applications(appId='CLIENT_ID') (roles Application.Read.All, .ReadWrite.OwnedBy or
+  .ReadWrite.All), and POST .../addKey and .../removeKey with a proof of possession.
 
 Faults: --fault SIDE:ACTION[,KEY=VALUE]...  (repeatable; the first matching rule answers)
   SIDE     token (token requests only) | graph
@@ -98,6 +101,11 @@ pub struct EmulatorArgs {
         allow_negative_numbers = true
     )]
     pub clock_offset: i64,
+
+    /// Milliseconds before a key added with Graph's addKey is accepted by the token side
+    /// (Entra takes a while; AADSTS700027 until then). Removed keys stop working at once.
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub key_propagation_ms: u64,
 }
 
 /// One `--app` value.
@@ -194,6 +202,7 @@ pub fn config(args: &EmulatorArgs) -> Result<EmulatorConfig> {
         token_lifetime_secs: args.token_lifetime,
         clock_offset_secs: args.clock_offset,
         faults: args.faults.clone(),
+        key_propagation_ms: args.key_propagation_ms,
     })
 }
 

@@ -1,0 +1,55 @@
+//! `graphd rotate`: resolve the identity, keep what the new file needs from the settings (the
+//! password source, the signing options), run the rotation, print the new certificate.
+
+use std::time::Duration;
+
+use crate::cli::RotateArgs;
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::rotate::{self, Current, Options};
+use crate::settings::{ProofSpec, Settings};
+use crate::{http, output};
+
+pub fn run(args: &RotateArgs, settings: Settings) -> Result<()> {
+    // The settings move into the client; what the new file needs is taken first.
+    #[allow(irrefutable_let_patterns)]
+    let ProofSpec::Certificate(spec) = &settings.proof else {
+        return Err(Error::Rotate(Box::new(crate::error::RotateFailure {
+            step: crate::error::RotateStep::Check,
+            cause: crate::error::RotateCause::Problem(
+                crate::error::RotateProblem::UnsupportedCredential {
+                    why: "the app proves itself without a certificate".into(),
+                },
+            ),
+            done: Vec::new(),
+            todo: None,
+        })));
+    };
+    let current = Current {
+        source: spec.source.clone(),
+        passwords: spec.passwords.reopen(),
+        alg: spec.alg,
+        send_x5c: spec.send_x5c,
+    };
+    let options = Options {
+        object_id: args.object_id.clone(),
+        old_key_id: args.old_key_id.clone(),
+        remove_old: args.remove_old,
+        dry_run: args.dry_run,
+        propagation_timeout: Duration::from_secs(args.propagation_timeout),
+        audience: args.proof_audience.clone(),
+        subject: args.subject.clone(),
+        days: args.days,
+        key_size: args.key_size,
+    };
+    let client = Client::new(settings)?;
+    let outcome = http::runtime()?.block_on(rotate::run(&client, current, &options))?;
+    if let Some(pem) = &outcome.cert_pem {
+        // PEM is ASCII; the new certificate is the result, even when removing the old failed.
+        output::text(&String::from_utf8_lossy(pem))?;
+    }
+    match outcome.late_failure {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
