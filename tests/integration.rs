@@ -14,5 +14,6 @@ mod emulator;
 mod gen_cert;
 mod leaks;
 mod matrix;
+mod rotate;
 mod token;
 mod users;
