@@ -49,10 +49,10 @@ impl Step {
             Step::Application => "find the application",
             Step::Generate => "generate the new key and certificate",
             Step::Proof => "sign the proof of possession",
-            Step::AddKey => "add the new certificate (addKey)",
+            Step::AddKey => "add the new certificate with addKey",
             Step::Prove => "prove the new key with a token",
             Step::Replace => "replace the credential file",
-            Step::RemoveOld => "remove the old certificate (removeKey)",
+            Step::RemoveOld => "remove the old certificate with removeKey",
         }
     }
 }

@@ -30,9 +30,9 @@ fn action_hint(e: Error) -> Error {
         Error::Graph(mut g) => {
             let hint = match (g.status, g.code.as_deref()) {
                 (401, Some("Authentication_MissingOrMalformed")) => Some(
-                    "Graph refused the proof of possession: --object-id must be the application's \
-                     Object ID (not its client id), and the signing certificate must be registered \
-                     on the application and valid",
+                    "Graph refused the proof of possession: its issuer must be the application's \
+                     Object ID (not the client id: check --object-id if you passed it), and it must \
+                     be signed by a certificate registered on the application and valid now",
                 ),
                 (403, _) => Some(
                     "an app may add and remove only its own keys, with an app-only token: check \

@@ -94,10 +94,8 @@ pub(super) async fn run(
         new.sha1_hex()
     ));
 
-    // 5. A token with the new key.
-    let identity = new_identity(client, &staged, p.new_password.as_ref(), &p.current)
-        .map_err(|e| j.fail(Step::Prove, e, None));
-    let proven = match identity {
+    // 5. A token with the new key, loaded from the staged files (as it will be from now on).
+    let proven = match new_identity(client, &staged, p.new_password.as_ref(), &p.current) {
         Ok(identity) => prove::prove(
             &client.http,
             &identity,
@@ -106,7 +104,7 @@ pub(super) async fn run(
         )
         .await
         .map(|proven| (identity, proven)),
-        Err(e) => return Err(e),
+        Err(e) => Err(e.into()),
     };
     let (identity, proven) = match proven {
         Ok(ok) => ok,
