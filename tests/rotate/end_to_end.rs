@@ -18,8 +18,10 @@ fn remove_old_leaves_only_the_new_key_working() {
     let upload = std::fs::read(&cred.cert).unwrap();
     let old_thumbprint = thumbprint_of(&upload);
 
-    let out = run(rotate(&emu, &cred.key).arg("--remove-old"));
+    // With -v: the traces name every request, and still no secret.
+    let out = run(rotate(&emu, &cred.key).args(["--remove-old", "-v"]));
     out.ok();
+    assert!(out.stderr.contains("/addKey -> 200"), "{}", out.stderr);
 
     // stdout is exactly the new certificate, the one now in key.pem.
     let new_pem = std::fs::read(&cred.key).unwrap();

@@ -103,7 +103,12 @@ impl CredentialFiles {
         };
         let mut files = Vec::with_capacity(paths.len());
         for (path, private) in paths {
-            files.push(OnDisk::read(path, private)?);
+            let file = OnDisk::read(path, private)?;
+            // A directory that cannot take the new file is found before anything is sent.
+            let (dir, name) = dir_and_name(&file.real);
+            fileio::stage(dir, &name, b"", 0o600)
+                .map_err(|e| RotateCause::Error(write_failed(path, "write next to", e)))?;
+            files.push(file);
         }
         let encrypted = match layout {
             Layout::Pfx => true,
@@ -168,7 +173,7 @@ impl CredentialFiles {
             let (dir, name) = dir_and_name(&file.real);
             let mode = if file.private { 0o600 } else { file.mode };
             let s = fileio::stage(dir, &name, contents, mode)
-                .map_err(|e| Error::out_write(&file.shown, "write next to", e))?;
+                .map_err(|e| write_failed(&file.shown, "write next to", e))?;
             staged.push(s);
         }
         Ok(StagedFiles {
@@ -209,6 +214,21 @@ impl StagedFiles {
             key: (self.layout == Layout::Pair).then(|| path(1)),
             thumbprint: None,
         }
+    }
+}
+
+/// A file rotation could not write (exit 3), with what to do about it.
+fn write_failed(path: &Path, action: &'static str, source: std::io::Error) -> Error {
+    Error::File {
+        path: path.to_path_buf(),
+        action,
+        source,
+        hint: Some(
+            "graphd rotate writes the new credential next to the current one and keeps the \
+             previous one there: make that directory writable by this user, or rotate a copy \
+             of the credential in a writable place"
+                .into(),
+        ),
     }
 }
 

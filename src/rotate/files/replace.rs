@@ -6,9 +6,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{CredentialFiles, OnDisk, Replaced, StagedFiles, dir_and_name};
+use super::{CredentialFiles, OnDisk, Replaced, StagedFiles, dir_and_name, write_failed};
 use crate::credential::MAX_CREDENTIAL_FILE;
-use crate::error::{Error, RotateCause, RotateProblem};
+use crate::error::{RotateCause, RotateProblem};
 use crate::fileio::{self, Replace};
 
 impl OnDisk {
@@ -54,11 +54,7 @@ impl StagedFiles {
                         Replace::Atomically,
                     );
                 }
-                return Err(RotateCause::Error(Error::out_write(
-                    &file.shown,
-                    "replace",
-                    e,
-                )));
+                return Err(RotateCause::Error(write_failed(&file.shown, "replace", e)));
             }
             placed.push(file);
         }
@@ -85,10 +81,10 @@ fn write_backup(file: &OnDisk, date: &str) -> Result<PathBuf, RotateCause> {
         match fileio::write_atomic(&backup, &file.bytes, 0o600, Replace::Never) {
             Ok(()) => return Ok(backup),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(RotateCause::Error(Error::out_write(&backup, "write", e))),
+            Err(e) => return Err(RotateCause::Error(write_failed(&backup, "write", e))),
         }
     }
-    Err(RotateCause::Error(Error::out_write(
+    Err(RotateCause::Error(write_failed(
         &dir.join(format!("{name}.previous-{date}")),
         "write",
         std::io::Error::new(
