@@ -198,7 +198,7 @@ fn step_6_a_file_changed_meanwhile_is_kept_and_the_new_key_removed() {
     // The new key's token request (the second one) is held for a while: the file changes then.
     emu.set_faults(vec![FaultRule {
         side: Side::Token,
-        action: FaultAction::Delay(Duration::from_secs(3)),
+        action: FaultAction::Delay(Duration::from_secs(5)),
         schedule: Schedule {
             skip: 1,
             count: Some(1),
