@@ -17,6 +17,7 @@ mod file;
 mod graph;
 mod pkcs11;
 mod refusal;
+mod rotate;
 mod uri;
 mod usage;
 
@@ -30,6 +31,9 @@ pub use file::FileProblem;
 pub use graph::{GraphFailure, GraphHintContext};
 pub use pkcs11::{KNOWN_MODULES, PinFlags, Pkcs11Problem};
 pub use refusal::{CertFile, EntraError, RefusalContext, TokenRefusal, printable};
+pub use rotate::{
+    Cause as RotateCause, RotateFailure, RotateProblem, Step as RotateStep, shell_word,
+};
 pub use uri::UriProblem;
 pub use usage::{Setting, UsageProblem};
 
@@ -42,6 +46,8 @@ pub mod exit {
     pub const TOKEN: u8 = 4;
     pub const GRAPH: u8 = 5;
     pub const NETWORK: u8 = 6;
+    /// `graphd cert --expires-within DAYS`: still valid, but not for DAYS more days.
+    pub const EXPIRES_SOON: u8 = 7;
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -94,6 +100,16 @@ pub enum Error {
     },
     /// `list-users --delta`: its state file, or a sync state Graph no longer honours (exit 3 or 5).
     Delta(Box<DeltaProblem>),
+    /// `graphd rotate` stopped at a step (the exit code is the cause's).
+    Rotate(Box<RotateFailure>),
+    /// `graphd cert --expires-within DAYS`: the certificate is valid, but expires within
+    /// DAYS (exit 7).
+    ExpiresWithin {
+        path: PathBuf,
+        not_after: String,
+        days_left: i64,
+        within: u32,
+    },
     /// Writing the result to stdout failed for a reason other than a closed pipe (exit 1).
     Output(io::Error),
     /// A bug or an impossible state (exit 1).
@@ -121,6 +137,8 @@ impl Error {
             Error::Graph(_) | Error::ForeignOrigin { .. } => exit::GRAPH,
             Error::Network { .. } => exit::NETWORK,
             Error::Delta(d) => d.exit_code(),
+            Error::Rotate(r) => r.exit_code(),
+            Error::ExpiresWithin { .. } => exit::EXPIRES_SOON,
             Error::Output(_) | Error::Internal(_) => exit::UNEXPECTED,
         }
     }
@@ -151,6 +169,11 @@ impl Error {
             ),
             Error::Network { kind, .. } => Some(kind.hint().into()),
             Error::Delta(d) => d.hint(),
+            Error::Rotate(r) => r.hint(),
+            Error::ExpiresWithin { path, .. } => Some(format!(
+                "rotate it before it expires: graphd rotate --cert {} (see \"Rotating certificates\" in the README)",
+                shell_word(&path.display().to_string())
+            )),
             Error::Output(_) => None,
             Error::Internal(_) => Some(
                 "this is a bug in graphd; please report it with the command you ran (never the key)"
@@ -223,6 +246,17 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::Delta(d) => write!(f, "{d}"),
+            Error::Rotate(r) => write!(f, "{r}"),
+            Error::ExpiresWithin {
+                path,
+                not_after,
+                days_left,
+                within,
+            } => write!(
+                f,
+                "{}: the certificate expires on {not_after}, in {days_left} days (within {within})",
+                path.display()
+            ),
             Error::Output(e) => write!(f, "cannot write output: {}", io_reason(e)),
             Error::Internal(m) => write!(f, "internal error: {m}"),
         }
@@ -380,6 +414,7 @@ mod tests {
         let message = refusal.to_string();
         assert!(!message.chars().any(char::is_control), "{message:?}");
         let graph = GraphFailure {
+            method: "GET",
             status: 500,
             code: Some("c\r".into()),
             message: Some("m\u{1b}]0;x\u{7}".into()),

@@ -214,6 +214,11 @@ pub fn stage(dir: &Path, name: &str, contents: &[u8], mode: u32) -> io::Result<S
 }
 
 impl Staged {
+    /// Where the staged file is, under its temporary name (to load it before committing it).
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+
     /// Renames the staged file to `target` (in the same directory), refusing with
     /// `AlreadyExists` to replace anything unless `replace` says so.
     pub fn commit(self, target: &Path, replace: Replace) -> io::Result<()> {

@@ -1,4 +1,5 @@
-//! Microsoft Graph GETs with paging (docs/protocol.md#paging): the bearer token goes only to the configured
+//! Microsoft Graph GETs with paging (docs/protocol.md#paging), and the few POSTs graphd sends
+//! (`addKey`, `removeKey`): the bearer token goes only to the configured
 //! Graph origin, `@odata.nextLink` is followed verbatim after an origin check, throttling is
 //! retried on the same page (never restarting the listing), and an expired token mid-listing
 //! is replaced once.
@@ -112,6 +113,26 @@ impl<'a> Graph<'a> {
     /// GETs `url` (already origin-checked) and returns the body of a 2xx answer; a 401 for an
     /// expired token is retried once with a fresh token.
     pub async fn get(&mut self, url: &Url, eventual: bool) -> Result<Vec<u8>> {
+        self.exchange(url, eventual, None).await
+    }
+
+    /// POSTs a JSON body to `url` (already origin-checked), for Graph's actions (`addKey`,
+    /// `removeKey`), and returns the body of a 2xx answer (empty for a 204). Same policy as
+    /// [`get`](Self::get): the bearer goes to the Graph origin only, transient failures are
+    /// retried, errors become `GraphFailure`. The caller keeps `body` in zeroizing memory;
+    /// the copy each attempt hands to reqwest cannot be wiped (SECURITY.md says so).
+    pub async fn post_json(&mut self, url: &Url, body: &[u8]) -> Result<Vec<u8>> {
+        self.exchange(url, false, Some(body)).await
+    }
+
+    /// One request with the token policy: GET without `body`, POST with it.
+    async fn exchange(
+        &mut self,
+        url: &Url,
+        eventual: bool,
+        body: Option<&[u8]>,
+    ) -> Result<Vec<u8>> {
+        let method = if body.is_some() { "POST" } else { "GET" };
         let mut refreshed = false;
         loop {
             let bearer = zeroize::Zeroizing::new(self.bearer(refreshed).await?);
@@ -119,10 +140,15 @@ impl<'a> Graph<'a> {
                 .client
                 .http
                 .send(url, |client| {
-                    let mut req = client
-                        .get(url.clone())
-                        .bearer_auth(bearer.as_str())
-                        .header("accept", "application/json");
+                    let mut req = match body {
+                        Some(b) => client
+                            .post(url.clone())
+                            .header("content-type", "application/json")
+                            .body(b.to_vec()),
+                        None => client.get(url.clone()),
+                    }
+                    .bearer_auth(bearer.as_str())
+                    .header("accept", "application/json");
                     if eventual {
                         req = req.header("ConsistencyLevel", "eventual");
                     }
@@ -139,6 +165,7 @@ impl<'a> Graph<'a> {
                 .await?
                 .map_err(|()| {
                     self.failure(
+                        method,
                         status.as_u16(),
                         None,
                         Some("the response is larger than 64 MiB".into()),
@@ -156,7 +183,7 @@ impl<'a> Graph<'a> {
                 && !refreshed
             {
                 crate::messages::trace(
-                    "Graph refused the token (401); getting a fresh one and retrying this page",
+                    "Graph refused the token (401); getting a fresh one and retrying",
                 );
                 refreshed = true;
                 continue;
@@ -171,6 +198,7 @@ impl<'a> Graph<'a> {
                 (m, ..) => m,
             };
             return Err(self.failure(
+                method,
                 status.as_u16(),
                 code,
                 message,
@@ -181,8 +209,10 @@ impl<'a> Graph<'a> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn failure(
         &self,
+        method: &'static str,
         status: u16,
         code: Option<String>,
         message: Option<String>,
@@ -192,6 +222,7 @@ impl<'a> Graph<'a> {
     ) -> Error {
         let hint = hint.or_else(|| self.hint_for(status, code.as_deref(), message.as_deref(), url));
         Error::Graph(Box::new(GraphFailure {
+            method,
             status,
             code,
             message,
@@ -238,6 +269,7 @@ impl<'a> Graph<'a> {
             pages += 1;
             let page: Page<'_> = serde_json::from_slice(&body).map_err(|e| {
                 self.failure(
+                    "GET",
                     200,
                     None,
                     Some(format!("a page that is not a Graph collection ({e})")),
@@ -254,6 +286,7 @@ impl<'a> Graph<'a> {
             };
             let next = Url::parse(next).map_err(|e| {
                 self.failure(
+                    "GET",
                     200,
                     None,
                     Some(format!("an @odata.nextLink that is not a URL ({e})")),
@@ -266,6 +299,7 @@ impl<'a> Graph<'a> {
             self.check_origin(&next)?;
             if next == url || !loops.step(&next) {
                 return Err(self.failure(
+                    "GET",
                     200,
                     None,
                     Some("an @odata.nextLink leading back to a page already fetched".into()),

@@ -27,6 +27,7 @@ pub mod password;
 pub mod pkcs11;
 pub mod query;
 pub mod resource;
+pub mod rotate;
 pub mod secret;
 pub mod serve;
 pub mod settings;

@@ -73,6 +73,24 @@ impl PasswordSource {
         }
     }
 
+    /// The same source once more, for a second file under the same password (`graphd rotate`
+    /// encrypts the new key with the old key's password): the file is read again, the
+    /// environment too, a terminal is asked again. `None` for stdin, which cannot be read
+    /// twice, unless it has been read already.
+    pub fn reopen(&self) -> Option<PasswordSource> {
+        let origin = match &self.origin {
+            Origin::File(path) => Origin::File(path.clone()),
+            Origin::Stdin if self.value.is_none() => return None,
+            Origin::Stdin | Origin::Nothing => Origin::Nothing,
+            Origin::Env => Origin::Env,
+            Origin::Prompt => Origin::Prompt,
+        };
+        Some(PasswordSource {
+            origin,
+            value: self.value.clone(),
+        })
+    }
+
     /// Whether a password was supplied without prompting (file, stdin, environment).
     pub fn supplied(&self) -> bool {
         self.value.is_some() || matches!(self.origin, Origin::File(_) | Origin::Stdin | Origin::Env)
@@ -291,6 +309,23 @@ mod tests {
                 .unwrap()
                 .is_some()
         );
+    }
+
+    #[test]
+    fn a_reopened_source_gives_the_password_again_except_from_stdin() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("pw");
+        std::fs::write(&f, "same\n").unwrap();
+        let first = PasswordSource::new(Some(f.clone()), false);
+        let mut again = first.reopen().unwrap();
+        assert!(again.supplied());
+        let p = again.get(Encrypted::Pfx, Path::new("new.pfx")).unwrap();
+        assert_eq!(p.unwrap().expose_secret(), "same");
+        assert!(PasswordSource::new(None, true).reopen().is_none());
+        let fixed = PasswordSource::fixed(Password::new("kept".into()));
+        let mut kept = fixed.reopen().unwrap();
+        let p = kept.get(Encrypted::Pfx, Path::new("x.pfx")).unwrap();
+        assert_eq!(p.unwrap().expose_secret(), "kept");
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod harness;
 mod leaks;
 mod matrix;
 mod pkcs11;
+mod rotate;
 mod serve;
 mod snapshots;
 mod token;

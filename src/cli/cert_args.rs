@@ -24,6 +24,8 @@ pub struct CertArgs {
     pub federated: FederatedArgs,
     pub config: Option<PathBuf>,
     pub json: bool,
+    /// `--expires-within DAYS`: exit 7 when the certificate expires within DAYS.
+    pub expires_within: Option<u32>,
 }
 
 /// The command line as clap parses it, before FILE and `--cert` become one path.
@@ -32,7 +34,8 @@ pub struct CertArgs {
     after_help = "The file is FILE or --cert PATH, not both; with neither, \
 AZURE_CLIENT_CERTIFICATE_PATH (or the --config file) names it. A file of certificates only is \
 described and accepted (exit 0); a key that matches no certificate, an expired or weak \
-certificate, an unreadable file are refused (exit 3) after the report."
+certificate, an unreadable file are refused (exit 3) after the report. With --expires-within \
+DAYS, a certificate that expires within DAYS exits 7 (after the report)."
 )]
 struct Parsed {
     /// The credential file to inspect: PEM (key and certificates, any order) or PFX/PKCS#12,
@@ -53,6 +56,11 @@ struct Parsed {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+
+    /// Exit 7 if the certificate expires within DAYS (still valid), 3 if it has expired,
+    /// 0 otherwise: for a monitoring job that rotates or alerts.
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(0..=36500))]
+    expires_within: Option<u32>,
 }
 
 impl CertArgs {
@@ -78,6 +86,7 @@ impl CertArgs {
             federated: p.federated,
             config: p.config,
             json: p.json,
+            expires_within: p.expires_within,
         })
     }
 }

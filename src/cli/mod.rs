@@ -31,8 +31,10 @@ pub use pkcs11::Pkcs11Args;
 use pkcs11::{path_or_pkcs11_uri, pkcs11_uri};
 
 mod cert_args;
+mod rotate_args;
 
 pub use cert_args::CertArgs;
+pub use rotate_args::RotateArgs;
 
 /// Call Microsoft Graph as an app, with a certificate instead of a client secret.
 #[derive(Debug, Parser)]
@@ -44,7 +46,8 @@ pub use cert_args::CertArgs;
 )]
 #[command(
     after_help = "Exit codes: 0 ok, 1 unexpected, 2 usage, 3 local credential or configuration, \
-4 token service refused, 5 Graph refused, 6 network/TLS/timeout.\n\
+4 token service refused, 5 Graph refused, 6 network/TLS/timeout, 7 cert --expires-within: \
+expires soon.\n\
 Run `graphd demo` to see the whole flow against the built-in emulator, with no tenant."
 )]
 pub struct Cli {
@@ -62,6 +65,8 @@ pub enum Command {
     GenCert(GenCertArgs),
     /// Inspect a credential file: subject, validity, key, thumbprints, chain, key match.
     Cert(CertArgs),
+    /// Replace the app's certificate with a new one through Graph (addKey), unattended.
+    Rotate(RotateArgs),
     /// Build and sign a client assertion (JWT) and print it.
     Assertion(AssertionArgs),
     /// Get an app-only access token and print it.

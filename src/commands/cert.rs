@@ -7,12 +7,17 @@
 //!
 //! With a federated credential there is no certificate: the report says so and shows the
 //! token's source and claims (never the token).
+//!
+//! `--expires-within DAYS` turns it into a monitor: exit 7 when the (valid) certificate
+//! expires within DAYS, exit 3 when it has expired, exit 0 otherwise.
+
+use std::path::Path;
 
 use serde_json::json;
 
 use crate::cli::CertArgs;
 use crate::credential::{self, Credential, report::CertReport};
-use crate::error::{Error, Result, rounded_span};
+use crate::error::{CredentialProblem, Error, Result, rounded_span};
 use crate::identity;
 use crate::settings::{Inspect, KeySource, PendingSource};
 use crate::{clock, messages, output, settings};
@@ -41,16 +46,25 @@ pub fn run(args: &CertArgs) -> Result<()> {
     let certificates_only = material.keys.is_empty() && source.key.is_none();
     if certificates_only {
         if let Some(leaf) = credential::report::likely_leaf(&material.certs) {
-            let warnings = credential::check_certificate(&material.certs[leaf], &source.cert)?;
-            for w in &warnings {
-                messages::warn(w);
+            let cert = &material.certs[leaf];
+            let warnings = credential::check_certificate(cert, &source.cert)?;
+            if args.expires_within.is_none() {
+                for w in &warnings {
+                    messages::warn(w);
+                }
             }
-            return Ok(());
+            return expiry_check(
+                args.expires_within,
+                clock::asn1_to_unix(cert.not_after()),
+                &source.cert,
+            );
         }
     }
     let credential = Credential::from_material(material, &source)?;
-    for w in credential.warnings() {
-        messages::warn(w);
+    if args.expires_within.is_none() {
+        for w in credential.warnings() {
+            messages::warn(w);
+        }
     }
     if report.is_none() {
         // A key file plus the quickstart's SHA-1 thumbprint: no certificate to describe.
@@ -75,7 +89,37 @@ pub fn run(args: &CertArgs) -> Result<()> {
                 t.x5t()
             ))?;
         }
+        if args.expires_within.is_some() {
+            // Only a thumbprint: there is no expiry to judge.
+            return Err(Error::credential(
+                Some(&source.cert),
+                CredentialProblem::NoCertificate,
+            ));
+        }
     }
+    expiry_check(args.expires_within, credential.not_after(), &source.cert)
+}
+
+/// `--expires-within DAYS`: exit 7 when a still valid certificate expires within DAYS
+/// (an expired one was refused with exit 3 already).
+fn expiry_check(within: Option<u32>, not_after: Option<i64>, path: &Path) -> Result<()> {
+    let (Some(days), Some(not_after)) = (within, not_after) else {
+        return Ok(());
+    };
+    let now = clock::now_unix();
+    if not_after - now < i64::from(days) * 86_400 {
+        return Err(Error::ExpiresWithin {
+            path: path.to_path_buf(),
+            not_after: clock::rfc3339(not_after),
+            days_left: (not_after - now) / 86_400,
+            within: days,
+        });
+    }
+    messages::info(&format!(
+        "the certificate expires on {}, in {} days: not within {days}",
+        clock::rfc3339(not_after),
+        (not_after - now) / 86_400
+    ));
     Ok(())
 }
 

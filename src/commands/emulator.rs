@@ -86,6 +86,9 @@ fn announce(emulator: &Emulator, print_env: bool, client_id: Option<&str>) -> Re
         }
         if let Some(id) = client_id {
             text.push_str(&format!("client id:      {id}\n"));
+            if let Some(object_id) = emulator.object_id(id) {
+                text.push_str(&format!("object id:      {object_id}\n"));
+            }
         }
         text.push_str(&format!("oidc issuer:    {}\n", emulator.oidc_issuer()));
         if emulator.trusts_builtin_issuer() {

@@ -15,6 +15,7 @@ mod get;
 mod list_users;
 mod listing;
 mod progress;
+mod rotate;
 mod serve;
 mod token;
 
@@ -28,6 +29,7 @@ use crate::settings::Settings;
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Cert(args) => cert::run(&args),
+        Command::Rotate(args) => rotate::run(&args, Settings::resolve(&args.identity, &args.net)?),
         Command::Assertion(args) => assertion::run(&args),
         Command::Token(args) => token::run(&args, Settings::resolve(&args.identity, &args.net)?),
         Command::ListUsers(args) => {

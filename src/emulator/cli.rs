@@ -33,6 +33,9 @@ Federated credentials (secretless CI): --federated CLIENT_ID=ISSUER,SUBJECT[,AUD
   api://AzureADTokenExchange. Another issuer's keys: --issuer-jwks ISSUER=JWKS_FILE.
   --token-file PATH keeps a Kubernetes-style token file fresh (AZURE_FEDERATED_TOKEN_FILE).
   e.g. --app 0000...:User.Read.All --federated 0000...=emulator,repo:octo/app:ref:refs/heads/main
+  Each app has an application object: GET /v1.0/applications/{object-id} or
+  /v1.0/applications(appId='CLIENT_ID') (roles Application.Read.All, .ReadWrite.OwnedBy or
+  .ReadWrite.All), and POST .../addKey and .../removeKey with a proof of possession.
 
 Faults: --fault SIDE:ACTION[,KEY=VALUE]...  (repeatable; the first matching rule answers)
   SIDE     token (token requests only) | graph
@@ -135,6 +138,10 @@ pub struct EmulatorArgs {
     /// Age in seconds after which delta tokens are refused as expired (Graph: 7 days).
     #[arg(long, value_name = "SECS", default_value_t = super::DEFAULT_TOKEN_LIFETIME_SECS, value_parser = clap::value_parser!(i64).range(1..))]
     pub delta_token_lifetime: i64,
+    /// Milliseconds before a key added with Graph's addKey is accepted by the token side
+    /// (Entra takes a while; AADSTS700027 until then). Removed keys stop working at once.
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub key_propagation_ms: u64,
 }
 
 /// One `--app` value.
@@ -271,6 +278,7 @@ pub fn config(args: &EmulatorArgs) -> Result<EmulatorConfig> {
         issuer_keys: federation.issuer_keys,
         oidc: federation.oidc,
         token_file: federation.token_file,
+        key_propagation_ms: args.key_propagation_ms,
     })
 }
 

@@ -97,6 +97,9 @@ pub struct EmulatorConfig {
     pub oidc: OidcConfig,
     /// A Kubernetes-style token file the emulator writes and keeps fresh.
     pub token_file: Option<TokenFileConfig>,
+    /// How long a key added with Graph's `addKey` takes to reach the token side (new keys
+    /// propagate; removed keys stop working at once).
+    pub key_propagation_ms: u64,
 }
 
 impl Default for EmulatorConfig {
@@ -119,6 +122,7 @@ impl Default for EmulatorConfig {
             issuer_keys: Vec::new(),
             oidc: OidcConfig::default(),
             token_file: None,
+            key_propagation_ms: 0,
         }
     }
 }
@@ -132,6 +136,20 @@ pub struct AppRegistration {
     pub roles: Vec<String>,
 }
 
+/// One key credential of a registered application, as [`Emulator::key_credentials`] shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCredentialInfo {
+    pub key_id: String,
+    /// SHA-1 thumbprint, upper-case hex.
+    pub thumbprint: String,
+    pub display_name: Option<String>,
+    /// The certificate's validity, unix seconds.
+    pub not_before: Option<i64>,
+    pub not_after: Option<i64>,
+    /// Whether the token side accepts it yet (see [`EmulatorConfig::key_propagation_ms`]).
+    pub usable_for_tokens: bool,
+}
+
 /// What every request handler shares: settings fixed at start, and the mutable [`state::State`].
 pub(crate) struct Shared {
     pub tenant: String,
@@ -142,6 +160,8 @@ pub(crate) struct Shared {
     pub strict_jti: bool,
     pub token_lifetime: i64,
     pub clock_offset: i64,
+    /// See [`EmulatorConfig::key_propagation_ms`].
+    pub key_propagation: std::time::Duration,
     pub scheme: &'static str,
     pub token_port: u16,
     pub graph_port: u16,
@@ -230,6 +250,34 @@ impl Emulator {
     /// Registers an app, replacing any app with the same client id.
     pub fn register_app(&self, app: AppRegistration) {
         self.shared.state.register(app);
+    }
+
+    /// The object id of the application `client_id` (Graph's `id`), if registered.
+    pub fn object_id(&self, client_id: &str) -> Option<String> {
+        self.shared
+            .state
+            .app(client_id)
+            .map(|a| a.object_id.clone())
+    }
+
+    /// The key credentials of the application `client_id` as they are now (also served by
+    /// `GET /v1.0/applications/{id}`), if registered.
+    pub fn key_credentials(&self, client_id: &str) -> Option<Vec<KeyCredentialInfo>> {
+        let app = self.shared.state.app(client_id)?;
+        let now = Instant::now();
+        Some(
+            app.certs
+                .iter()
+                .map(|c| KeyCredentialInfo {
+                    key_id: c.key_id.clone(),
+                    thumbprint: c.thumbprint_hex(),
+                    display_name: c.display_name.clone(),
+                    not_before: c.not_before,
+                    not_after: c.not_after,
+                    usable_for_tokens: c.usable_for_tokens(now),
+                })
+                .collect(),
+        )
     }
 
     /// The client id of the first registered app (in sorted order), if any.

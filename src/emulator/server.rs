@@ -6,6 +6,7 @@ use std::net::TcpListener as StdListener;
 use std::sync::Arc;
 use std::time::Instant;
 
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -20,6 +21,9 @@ use super::panics::CatchPanic;
 use super::respond::{self, Ctx, Resp};
 use super::state::RequestRecord;
 use super::{Shared, graph, oidc, sts};
+
+/// The largest Graph request body read (an addKey body with a 4096-bit certificate is ~3 KB).
+const MAX_GRAPH_BODY: usize = 64 * 1024;
 
 pub(super) async fn serve(
     token: StdListener,
@@ -186,16 +190,24 @@ async fn answer(req: Request<Incoming>, side: Side, shared: Arc<Shared>) -> Resu
             ),
             Side::Token => sts::handle(req, &ctx).await,
             Side::Graph => {
-                let (method, path, query) = (
-                    req.method().clone(),
-                    req.uri().path().to_string(),
-                    req.uri().query().unwrap_or("").to_string(),
-                );
+                let (parts, body) = req.into_parts();
+                // Only POSTs (addKey, removeKey) have a body worth reading; a body too large
+                // for them is read as none, which Graph answers as unreadable JSON.
+                let body = if parts.method == hyper::Method::POST {
+                    Limited::new(body, MAX_GRAPH_BODY)
+                        .collect()
+                        .await
+                        .map(|b| b.to_bytes())
+                        .unwrap_or_default()
+                } else {
+                    bytes::Bytes::new()
+                };
                 graph::handle(
-                    &method,
-                    &path,
-                    &query,
-                    req.headers(),
+                    &parts.method,
+                    parts.uri.path(),
+                    parts.uri.query().unwrap_or(""),
+                    &parts.headers,
+                    &body,
                     &ctx,
                     next_link.as_deref(),
                 )

@@ -69,6 +69,7 @@ pub fn start(config: EmulatorConfig) -> Result<Emulator> {
         strict_jti: config.strict_jti,
         token_lifetime: config.token_lifetime_secs,
         clock_offset: config.clock_offset_secs,
+        key_propagation: std::time::Duration::from_millis(config.key_propagation_ms),
         scheme,
         token_port,
         graph_port,

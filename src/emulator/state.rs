@@ -78,8 +78,20 @@ pub struct RequestRecord {
     pub at: Duration,
 }
 
-/// A registered certificate with what validation needs, computed once.
+/// A registered certificate (a key credential of its app) with what validation needs,
+/// computed once.
+#[derive(Clone)]
 pub struct RegisteredCert {
+    /// Graph's `keyId`.
+    pub key_id: String,
+    /// Graph's `displayName`.
+    pub display_name: Option<String>,
+    /// Graph's `customKeyIdentifier`: the SHA-1 thumbprint as upper-case hex unless the
+    /// `addKey` request gave one.
+    pub custom_key_identifier: String,
+    /// When the token side starts accepting it (a key added with `addKey` propagates);
+    /// `None`: from the start.
+    pub usable_from: Option<Instant>,
     pub sha1: [u8; 20],
     pub sha256: [u8; 32],
     pub der: Vec<u8>,
@@ -90,7 +102,42 @@ pub struct RegisteredCert {
 }
 
 impl RegisteredCert {
+    /// A certificate registered when the app was: its keyId is derived from the
+    /// certificate, so it is the same in every run.
     fn new(cert: &X509) -> Option<Self> {
+        let mut c = Self::of(cert)?;
+        c.key_id = super::keys::derived_guid(&["keyCredential", &c.thumbprint_hex()]);
+        Some(c)
+    }
+
+    /// A certificate added through `addKey`: a new keyId, usable for tokens from `usable_from`.
+    pub fn added(
+        cert: &X509,
+        display_name: Option<String>,
+        custom_key_identifier: Option<String>,
+        usable_from: Instant,
+    ) -> Option<Self> {
+        let mut c = Self::of(cert)?;
+        c.key_id = uuid::Uuid::new_v4().to_string();
+        c.display_name = display_name;
+        if let Some(id) = custom_key_identifier {
+            c.custom_key_identifier = id;
+        }
+        c.usable_from = Some(usable_from);
+        Some(c)
+    }
+
+    /// The SHA-1 thumbprint as upper-case hex.
+    pub fn thumbprint_hex(&self) -> String {
+        self.sha1.iter().map(|b| format!("{b:02X}")).collect()
+    }
+
+    /// Whether the token side accepts it at `now`.
+    pub fn usable_for_tokens(&self, now: Instant) -> bool {
+        self.usable_from.is_none_or(|t| t <= now)
+    }
+
+    fn of(cert: &X509) -> Option<Self> {
         let der = cert.to_der().ok()?;
         let mut sha1 = [0u8; 20];
         sha1.copy_from_slice(&hash(MessageDigest::sha1(), &der).ok()?);
@@ -101,7 +148,12 @@ impl RegisteredCert {
             .as_ref()
             .filter(|k| k.id() == Id::RSA)
             .map(|k| k.bits());
+        let custom_key_identifier = sha1.iter().map(|b| format!("{b:02X}")).collect();
         Some(RegisteredCert {
+            key_id: String::new(),
+            display_name: None,
+            custom_key_identifier,
+            usable_from: None,
             sha1,
             sha256,
             der,
@@ -114,8 +166,11 @@ impl RegisteredCert {
 }
 
 /// A registered application.
+#[derive(Clone)]
 pub struct App {
     pub client_id: String,
+    /// Graph's `id` of the application object (derived from the client id).
+    pub object_id: String,
     pub certs: Vec<RegisteredCert>,
     pub roles: Vec<String>,
 }
@@ -123,8 +178,10 @@ pub struct App {
 impl App {
     /// The registration with its certificates' digests computed; the client id lowercased.
     pub fn new(app: AppRegistration) -> Self {
+        let client_id = app.client_id.to_ascii_lowercase();
         App {
-            client_id: app.client_id.to_ascii_lowercase(),
+            object_id: super::keys::derived_guid(&["application", &client_id]),
+            client_id,
             certs: app
                 .certificates
                 .iter()
@@ -204,6 +261,38 @@ impl State {
             .apps
             .get(&client_id.to_ascii_lowercase())
             .cloned()
+    }
+
+    /// The app as the token side sees it at `now`: without the keys that have not
+    /// propagated yet.
+    pub fn app_for_tokens(&self, client_id: &str, now: Instant) -> Option<Arc<App>> {
+        let app = self.app(client_id)?;
+        if app.certs.iter().all(|c| c.usable_for_tokens(now)) {
+            return Some(app);
+        }
+        let mut view = App::clone(&app);
+        view.certs.retain(|c| c.usable_for_tokens(now));
+        Some(Arc::new(view))
+    }
+
+    /// The app whose application object has this id.
+    pub fn app_by_object_id(&self, object_id: &str) -> Option<Arc<App>> {
+        self.lock()
+            .apps
+            .values()
+            .find(|a| a.object_id.eq_ignore_ascii_case(object_id))
+            .cloned()
+    }
+
+    /// Changes an app's key credentials under the lock (so two changes never lose one):
+    /// `change` gets a copy and returns its answer; the copy replaces the app.
+    pub fn change_app<R>(&self, client_id: &str, change: impl FnOnce(&mut App) -> R) -> Option<R> {
+        let mut inner = self.lock();
+        let current = inner.apps.get(&client_id.to_ascii_lowercase())?;
+        let mut app = App::clone(current);
+        let answer = change(&mut app);
+        inner.apps.insert(app.client_id.clone(), Arc::new(app));
+        Some(answer)
     }
 
     pub fn first_client_id(&self) -> Option<String> {

@@ -13,6 +13,8 @@ use hints::{
 /// A Microsoft Graph error (docs/protocol.md#graph-errors), already reduced to what is shown.
 #[derive(Debug, Clone)]
 pub struct GraphFailure {
+    /// The request's method: `GET`, or `POST` for the actions graphd calls (`addKey`).
+    pub method: &'static str,
     pub status: u16,
     pub code: Option<String>,
     pub message: Option<String>,
@@ -120,11 +122,15 @@ impl fmt::Display for GraphFailure {
         if (200..300).contains(&self.status) {
             write!(
                 f,
-                "unusable answer from Graph to GET {} (HTTP {}",
-                self.path, self.status
+                "unusable answer from Graph to {} {} (HTTP {}",
+                self.method, self.path, self.status
             )?;
         } else {
-            write!(f, "Graph refused GET {} (HTTP {}", self.path, self.status)?;
+            write!(
+                f,
+                "Graph refused {} {} (HTTP {}",
+                self.method, self.path, self.status
+            )?;
         }
         // Graph's text is shown only after `printable`: a broken or hostile server must not
         // break the one-line error or drive the terminal.

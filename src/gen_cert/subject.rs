@@ -146,6 +146,20 @@ impl Subject {
         Ok(subject)
     }
 
+    /// The subject of an existing certificate (`graphd rotate` keeps it), when every attribute
+    /// is one gen-cert writes and passes the same checks; `None` otherwise.
+    pub fn from_name(name: &openssl::x509::X509NameRef) -> Option<Self> {
+        let mut entries = Vec::new();
+        for e in name.entries() {
+            let nid = e.object().nid();
+            let attr = ATTRS.iter().position(|a| a.nid == nid)?;
+            let mut value = e.data().to_string().ok()?;
+            check_value(&ATTRS[attr], &mut value).ok()?;
+            entries.push((attr, value));
+        }
+        (!entries.is_empty()).then_some(Subject { entries })
+    }
+
     /// The X.509 name, used as both subject and issuer of a self-signed certificate.
     pub fn to_name(&self) -> Result<X509Name, openssl::error::ErrorStack> {
         let mut name = X509NameBuilder::new()?;
@@ -279,6 +293,24 @@ mod tests {
 
     fn shown(text: &str) -> String {
         Subject::parse(text).unwrap().to_string()
+    }
+
+    #[test]
+    fn a_certificates_subject_is_taken_over_as_it_is() {
+        let s =
+            Subject::parse("CN=graphd-ci, O=Contoso\\, Ltd, emailAddress=ops@contoso.com").unwrap();
+        let name = s.to_name().unwrap();
+        let back = Subject::from_name(&name).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(
+            name_to_string(&back.to_name().unwrap()),
+            name_to_string(&name)
+        );
+        // An attribute gen-cert does not write: not taken over.
+        let mut b = openssl::x509::X509NameBuilder::new().unwrap();
+        b.append_entry_by_text("CN", "x").unwrap();
+        b.append_entry_by_text("postalCode", "12345").unwrap();
+        assert!(Subject::from_name(&b.build()).is_none());
     }
 
     #[test]

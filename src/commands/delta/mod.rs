@@ -297,6 +297,7 @@ mod tests {
     fn expiry_is_told_by_status_and_code() {
         let graph = |status, code: Option<&str>| {
             Error::Graph(Box::new(crate::error::GraphFailure {
+                method: "GET",
                 status,
                 code: code.map(str::to_string),
                 message: None,

@@ -1,15 +1,19 @@
 //! The Graph-shaped side: bearer checks against the tokens this emulator issued, then
 //! `GET /v1.0/users` (paged), `/users/$count`, `/users/{id-or-upn}` and `/users/delta` over
-//! synthetic users and the changes made to them since, with Graph's error shape everywhere
-//! (docs/protocol.md#graph-errors). The emulator-only admin endpoint (`/_emulator/`) shares the port.
+//! synthetic users and the changes made to them since, and the registered apps' application
+//! objects with `addKey` / `removeKey` (`applications`), with Graph's error shape everywhere
+//! (docs/protocol.md#graph-errors). The emulator-only admin endpoint (`/_emulator/`) shares
+//! the port.
 
 mod admin;
+pub mod applications;
 mod changes;
 pub use admin::is_admin_path;
 mod delta;
 mod delta_query;
 mod delta_token;
 mod names;
+mod possession;
 mod props;
 pub mod query;
 pub mod tenant;
@@ -40,19 +44,21 @@ pub const READ_USERS_ROLES: &[&str] = &[
 /// even none (docs/protocol.md#paging), and a filtered scan over a million users stops here per page.
 const SCAN_CAP: u64 = 50_000;
 
-/// Routes a Graph request. `next_link` replaces the page's `@odata.nextLink` (a fault).
+/// Routes a Graph request (`body`: a POST's body, else empty). `next_link` replaces the
+/// page's `@odata.nextLink` (a fault).
 pub fn handle(
     method: &Method,
     path: &str,
     query: &str,
     headers: &HeaderMap,
+    body: &[u8],
     ctx: &Ctx,
     next_link: Option<&str>,
 ) -> Resp {
     if admin::is_admin_path(path) {
         return admin::handle(method, path, query, ctx);
     }
-    match route(method, path, query, headers, ctx, next_link) {
+    match route(method, path, query, headers, body, ctx, next_link) {
         Ok(r) => r,
         Err(f) => error(&f, ctx),
     }
@@ -87,10 +93,12 @@ fn route(
     path: &str,
     query: &str,
     headers: &HeaderMap,
+    body: &[u8],
     ctx: &Ctx,
     next_link: Option<&str>,
 ) -> Result<Resp, Fail> {
-    let roles = authenticate(headers, ctx)?;
+    let caller = authenticate(headers, ctx)?;
+    let roles = &caller.roles;
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (version, rest) = match segments.split_first() {
         Some((v, rest)) if *v == "v1.0" || *v == "beta" => (*v, rest),
@@ -99,6 +107,17 @@ fn route(
     };
     match rest.first() {
         Some(&"users") => {}
+        Some(seg) if applications::is_applications(seg) => {
+            let request = applications::Request {
+                method,
+                version,
+                rest,
+                query,
+                headers,
+                body,
+            };
+            return applications::route(&request, &caller, ctx);
+        }
         Some(&"me") => {
             return Err(fail(
                 400,
@@ -162,8 +181,18 @@ fn unauthorized(message: &str) -> Fail {
     fail(401, "InvalidAuthenticationToken", message)
 }
 
-/// Checks the bearer token and returns its roles.
-fn authenticate(headers: &HeaderMap, ctx: &Ctx) -> Result<Vec<String>, Fail> {
+/// Who a valid bearer token stands for.
+pub struct Caller {
+    /// Application permissions (`roles`).
+    pub roles: Vec<String>,
+    /// The calling app's client id (`appid`).
+    pub app_id: String,
+    /// `app` for an app-only token (docs/protocol.md#access-token).
+    pub idtyp: String,
+}
+
+/// Checks the bearer token and returns who it stands for.
+fn authenticate(headers: &HeaderMap, ctx: &Ctx) -> Result<Caller, Fail> {
     let value = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -223,7 +252,18 @@ fn authenticate(headers: &HeaderMap, ctx: &Ctx) -> Result<Vec<String>, Fail> {
             .collect(),
         _ => Vec::new(),
     };
-    Ok(roles)
+    let text = |name: &str| {
+        claims
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    Ok(Caller {
+        roles,
+        app_id: text("appid"),
+        idtyp: text("idtyp"),
+    })
 }
 
 fn context(ctx: &Ctx, version: &str, select: Option<&[Prop]>, entity: bool) -> String {

@@ -164,7 +164,8 @@ async fn token(req: Request<Incoming>, tenant: &str, ctx: &Ctx) -> Result<Resp, 
     }
     let client_id = param("client_id").ok_or_else(|| missing("client_id"))?;
     let scope = param("scope").ok_or_else(|| missing("scope"))?;
-    let app = ctx.shared.state.app(client_id).ok_or_else(|| {
+    // Keys added through Graph's addKey count only once they have propagated.
+    let app = ctx.shared.state.app_for_tokens(client_id, std::time::Instant::now()).ok_or_else(|| {
         Refusal::new(700_016, format!(
             "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
         ))

@@ -1,0 +1,345 @@
+//! `graphd rotate`'s failures: which step failed, why, what had already been done by then,
+//! and what to run to finish or undo it. The wording lives here; `rotate` only fills in the
+//! facts (step, key ids, file names, commands).
+
+use std::fmt;
+use std::path::PathBuf;
+
+use super::{Error, exit, printable};
+
+/// The steps of a rotation, in order (docs/protocol.md#certificate-self-rotation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Local checks: the credential files, the password, the directory they are written to.
+    Check,
+    /// Find the application's object id and its key credentials.
+    Application,
+    /// Generate the new key and certificate and stage the new files.
+    Generate,
+    /// Sign the proof of possession with the current key.
+    Proof,
+    /// `POST /applications/{id}/addKey`.
+    AddKey,
+    /// Get a token with the new key.
+    Prove,
+    /// Keep the previous file and put the new one in place.
+    Replace,
+    /// `POST /applications/{id}/removeKey` for the old key.
+    RemoveOld,
+}
+
+impl Step {
+    /// `n/7` as printed in progress lines (the local checks are step 0).
+    pub fn number(self) -> u8 {
+        match self {
+            Step::Check => 0,
+            Step::Application => 1,
+            Step::Generate => 2,
+            Step::Proof => 3,
+            Step::AddKey => 4,
+            Step::Prove => 5,
+            Step::Replace => 6,
+            Step::RemoveOld => 7,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Step::Check => "check the credential files",
+            Step::Application => "find the application",
+            Step::Generate => "generate the new key and certificate",
+            Step::Proof => "sign the proof of possession",
+            Step::AddKey => "add the new certificate with addKey",
+            Step::Prove => "prove the new key with a token",
+            Step::Replace => "replace the credential file",
+            Step::RemoveOld => "remove the old certificate with removeKey",
+        }
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "step {}/7 ({})", self.number(), self.describe())
+    }
+}
+
+/// Problems that only rotation has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RotateProblem {
+    /// The credential cannot be rewritten by graphd (a key file with only a thumbprint, a
+    /// key that lives elsewhere, ...).
+    UnsupportedCredential { why: String },
+    /// The password came from stdin, which cannot be read a second time for the new file.
+    PasswordFromStdin,
+    /// `--object-id` names an application whose appId is another app's.
+    ObjectIdOfAnotherApp { object_id: String, app_id: String },
+    /// With `--remove-old`: no key credential of the application is the current certificate.
+    OldKeyNotRegistered { thumbprint: String },
+    /// With `--remove-old` and no way to read the application's key credentials.
+    OldKeyUnknown,
+    /// `--old-key-id` names no key credential of the application.
+    NoSuchKey { key_id: String },
+    /// Graph answered addKey with something that is not a key credential.
+    AddKeyAnswer { why: String },
+    /// The new key was still refused (AADSTS700027) when `--propagation-timeout` ran out.
+    NotPropagated { waited_secs: u64, attempts: u32 },
+    /// The credential file changed on disk while the rotation ran.
+    FileChanged { path: PathBuf },
+}
+
+impl fmt::Display for RotateProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RotateProblem::UnsupportedCredential { why } => {
+                write!(f, "graphd cannot rotate this credential: {why}")
+            }
+            RotateProblem::PasswordFromStdin => f.write_str(
+                "the key's password came from --password-stdin, which cannot be read again to encrypt the new key",
+            ),
+            RotateProblem::ObjectIdOfAnotherApp { object_id, app_id } => write!(
+                f,
+                "the application with object id {} has appId {}, not this client id",
+                printable(object_id, 80),
+                printable(app_id, 80)
+            ),
+            RotateProblem::OldKeyNotRegistered { thumbprint } => write!(
+                f,
+                "no key credential of the application is the current certificate (thumbprint {thumbprint})"
+            ),
+            RotateProblem::NoSuchKey { key_id } => write!(
+                f,
+                "the application has no key credential with keyId {}",
+                printable(key_id, 80)
+            ),
+            RotateProblem::OldKeyUnknown => f.write_str(
+                "--remove-old needs the old certificate's keyId, and the application's key credentials could not be read",
+            ),
+            RotateProblem::AddKeyAnswer { why } => {
+                write!(f, "Graph's answer to addKey is not a key credential: {why}")
+            }
+            RotateProblem::NotPropagated {
+                waited_secs,
+                attempts,
+            } => write!(
+                f,
+                "the token service still did not know the new key after {waited_secs} s ({attempts} attempts, AADSTS700027)"
+            ),
+            RotateProblem::FileChanged { path } => write!(
+                f,
+                "{} changed on disk while graphd was rotating it",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl RotateProblem {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RotateProblem::PasswordFromStdin => exit::USAGE,
+            RotateProblem::UnsupportedCredential { .. } | RotateProblem::FileChanged { .. } => {
+                exit::CREDENTIAL
+            }
+            RotateProblem::NotPropagated { .. } => exit::TOKEN,
+            RotateProblem::ObjectIdOfAnotherApp { .. }
+            | RotateProblem::OldKeyNotRegistered { .. }
+            | RotateProblem::OldKeyUnknown
+            | RotateProblem::NoSuchKey { .. }
+            | RotateProblem::AddKeyAnswer { .. } => exit::GRAPH,
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            RotateProblem::UnsupportedCredential { .. } => {
+                "rotate works on a PEM (key and certificate, as gen-cert writes key.pem), a \
+                 --cert/--key pair of PEM files, or a PFX; otherwise make a new credential with \
+                 graphd gen-cert and upload it"
+                    .into()
+            }
+            RotateProblem::PasswordFromStdin => {
+                "give the password with --password-file or AZURE_CLIENT_CERTIFICATE_PASSWORD: the \
+                 new key is encrypted with the same password"
+                    .into()
+            }
+            RotateProblem::ObjectIdOfAnotherApp { .. } => {
+                "--object-id takes the Object ID shown on this app registration's Overview page"
+                    .into()
+            }
+            RotateProblem::OldKeyNotRegistered { .. } => {
+                "pass the old certificate's keyId with --old-key-id (the portal's \"Certificate ID\"), \
+                 or rotate without --remove-old"
+                    .into()
+            }
+            RotateProblem::NoSuchKey { .. } => {
+                "--old-key-id takes the keyId (the portal's \"Certificate ID\") of one of the \
+                 application's certificates"
+                    .into()
+            }
+            RotateProblem::OldKeyUnknown => {
+                "pass --old-key-id (the portal's \"Certificate ID\" under Certificates & secrets), \
+                 or grant the app Application.Read.All so graphd can find it by thumbprint"
+                    .into()
+            }
+            RotateProblem::AddKeyAnswer { .. } => {
+                "is --graph (GRAPHD_GRAPH_ENDPOINT) Microsoft Graph? check the app's certificates \
+                 in the portal: the new one may have been added"
+                    .into()
+            }
+            RotateProblem::NotPropagated { .. } => {
+                "new keys can take minutes to reach every token service node: raise \
+                 --propagation-timeout and run graphd rotate again"
+                    .into()
+            }
+            RotateProblem::FileChanged { .. } => {
+                "another process changed the credential file; check it, then run graphd rotate again"
+                    .into()
+            }
+        })
+    }
+}
+
+/// Why a step failed: an error from the layer below, or a problem of rotation itself.
+#[derive(Debug)]
+pub enum Cause {
+    Error(Error),
+    Problem(RotateProblem),
+}
+
+impl From<Error> for Cause {
+    fn from(e: Error) -> Self {
+        Cause::Error(e)
+    }
+}
+
+impl From<RotateProblem> for Cause {
+    fn from(p: RotateProblem) -> Self {
+        Cause::Problem(p)
+    }
+}
+
+/// A rotation that stopped: the step, the cause, what had been done (and undone), and the
+/// command that finishes or undoes the rest.
+#[derive(Debug)]
+pub struct RotateFailure {
+    pub step: Step,
+    pub cause: Cause,
+    /// What was done before the failure, and any rollback, in order, as sentences.
+    pub done: Vec<String>,
+    /// What the user still has to do, if anything (a command).
+    pub todo: Option<String>,
+}
+
+impl RotateFailure {
+    pub fn exit_code(&self) -> u8 {
+        match &self.cause {
+            Cause::Error(e) => e.exit_code(),
+            Cause::Problem(p) => p.exit_code(),
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.done.is_empty() {
+            parts.push("nothing was changed: the current key still works".to_string());
+        } else {
+            parts.push(format!("so far: {}", self.done.join("; ")));
+        }
+        if let Some(todo) = &self.todo {
+            parts.push(todo.clone());
+        }
+        let cause_hint = match &self.cause {
+            Cause::Error(e) => e.hint(),
+            Cause::Problem(p) => p.hint(),
+        };
+        parts.extend(cause_hint);
+        Some(parts.join(". "))
+    }
+}
+
+impl fmt::Display for RotateFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "rotate {} failed: ", self.step)?;
+        match &self.cause {
+            Cause::Error(e) => write!(f, "{e}"),
+            Cause::Problem(p) => write!(f, "{p}"),
+        }
+    }
+}
+
+/// `word` as one POSIX shell word: as it is when safe, else single-quoted, so that a command
+/// in a hint can be pasted as printed.
+pub fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::NetworkKind;
+
+    #[test]
+    fn the_message_names_the_step_and_the_hint_what_was_done() {
+        let f = RotateFailure {
+            step: Step::Prove,
+            cause: Cause::Problem(RotateProblem::NotPropagated {
+                waited_secs: 120,
+                attempts: 9,
+            }),
+            done: vec![
+                "added the new certificate (keyId k)".into(),
+                "removed it again".into(),
+            ],
+            todo: None,
+        };
+        let text = f.to_string();
+        assert!(
+            text.starts_with("rotate step 5/7 (prove the new key with a token) failed"),
+            "{text}"
+        );
+        assert_eq!(f.exit_code(), 4);
+        let hint = f.hint().unwrap();
+        assert!(
+            hint.contains("keyId k") && hint.contains("removed it again"),
+            "{hint}"
+        );
+        assert!(hint.contains("--propagation-timeout"), "{hint}");
+
+        let nothing = RotateFailure {
+            step: Step::AddKey,
+            cause: Cause::Error(Error::Network {
+                host: "graph".into(),
+                kind: NetworkKind::Timeout,
+                detail: "d".into(),
+                attempts: 1,
+            }),
+            done: Vec::new(),
+            todo: Some("check the app".into()),
+        };
+        assert_eq!(nothing.exit_code(), 6);
+        assert!(nothing.hint().unwrap().starts_with("nothing was changed"));
+    }
+
+    #[test]
+    fn shell_words() {
+        assert_eq!(shell_word("certs/key.pem"), "certs/key.pem");
+        assert_eq!(shell_word("my certs/key.pem"), "'my certs/key.pem'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word(""), "''");
+    }
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(RotateProblem::PasswordFromStdin.exit_code(), 2);
+        assert_eq!(RotateProblem::OldKeyUnknown.exit_code(), 5);
+        assert_eq!(
+            RotateProblem::FileChanged { path: "k".into() }.exit_code(),
+            3
+        );
+    }
+}
