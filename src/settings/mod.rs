@@ -7,7 +7,7 @@
 //! returns settings that need no further checking. It touches no file but the config file and
 //! no network: credentials are loaded later, by `identity`, from what is decided here.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use url::Url;
@@ -118,19 +118,6 @@ impl Settings {
 /// Resolves only the app (`graphd consent-url`), reading the config file once.
 pub fn app_only(args: &AppArgs) -> Result<App> {
     resolve_app(args, &ConfigFile::load(args.config.as_deref())?)
-}
-
-/// Resolves only where the certificate and key are (`graphd cert`), reading the config once.
-pub fn key_source_only(args: &CredentialArgs, config: Option<&Path>) -> Result<KeySource> {
-    resolve_key_source(args, &ConfigFile::load(config)?)
-}
-
-/// Resolves only where the credential comes from (`graphd cert`), reading the config once.
-pub fn credential_only(
-    args: &CredentialArgs,
-    config: Option<&Path>,
-) -> Result<(CredentialSource, PasswordSource)> {
-    resolve_credential(args, &ConfigFile::load(config)?)
 }
 
 /// The cloud whose authority host this is, if it is a known one.
