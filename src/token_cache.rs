@@ -22,7 +22,7 @@ use crate::error::{ConfigProblem, Error, Result};
 use crate::fileio::{self, Replace, Untrusted};
 use crate::messages;
 use crate::secret::AccessToken;
-use crate::token::Token;
+use crate::token::{MAX_TOKEN_LIFETIME_SECS, Token, is_bearer_token};
 
 /// Tokens are reused until this many seconds before they expire.
 pub const REFRESH_MARGIN_SECS: i64 = 300;
@@ -144,7 +144,15 @@ impl TokenCache {
             return Err("written for another key or version".into());
         }
         let now = clock::now_unix();
-        if stored.expires_on - REFRESH_MARGIN_SECS <= now {
+        // Whatever wrote this file (an older graphd, another program running as this user),
+        // a token is served only if a fresh answer with it would have been accepted.
+        if stored.expires_on > now.saturating_add(MAX_TOKEN_LIFETIME_SECS) {
+            return Err("its expiry is further ahead than any token lives".into());
+        }
+        if !is_bearer_token(stored.access_token.expose_secret()) {
+            return Err("it holds an unusable token".into());
+        }
+        if stored.expires_on.saturating_sub(REFRESH_MARGIN_SECS) <= now {
             messages::trace(
                 "token cache: cached token expires within 5 minutes; fetching a new one",
             );
@@ -163,18 +171,7 @@ impl TokenCache {
     /// Stores `token` atomically: a 0600 temporary file in the same directory, then rename.
     pub fn put(&self, key: &CacheKey, token: &Token) -> Result<()> {
         let path = self.path(key);
-        let stored = StoredRef {
-            version: FORMAT_VERSION,
-            key,
-            token_type: &token.token_type,
-            expires_on: token.expires_on,
-            ext_expires_in: token.ext_expires_in,
-            access_token: token.access_token.expose_secret(),
-        };
-        // Room for the token and everything around it, so the buffer never reallocates.
-        let capacity = token.access_token.expose_secret().len() + 1024;
-        let mut bytes = Zeroizing::new(Vec::with_capacity(capacity));
-        serde_json::to_writer(&mut *bytes, &stored).map_err(|e| Error::Internal(e.to_string()))?;
+        let bytes = encode(key, token)?;
         fileio::write_atomic(&path, &bytes, 0o600, Replace::Atomically).map_err(|source| {
             Error::File {
                 path: path.clone(),
@@ -184,6 +181,41 @@ impl TokenCache {
             }
         })
     }
+}
+
+/// A cache file's contents, in zeroizing memory.
+fn encode(key: &CacheKey, token: &Token) -> Result<Zeroizing<Vec<u8>>> {
+    let stored = StoredRef {
+        version: FORMAT_VERSION,
+        key,
+        token_type: &token.token_type,
+        expires_on: token.expires_on,
+        ext_expires_in: token.ext_expires_in,
+        access_token: token.access_token.expose_secret(),
+    };
+    // Measured first, then written into a buffer of exactly that size, so it never
+    // reallocates (a reallocation frees an unwiped copy of the token), however long the
+    // scope or the other parts of the key are.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(serialized_len(&stored)?));
+    serde_json::to_writer(&mut *bytes, &stored).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(bytes)
+}
+
+/// The length of `value`'s JSON, counted without storing it.
+fn serialized_len(value: &impl Serialize) -> Result<usize> {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(count.0)
 }
 
 #[cfg(test)]
@@ -260,6 +292,41 @@ mod tests {
         assert!(cache.get(&key()).is_none(), "symlink");
         cache.put(&key(), &token(3599)).unwrap();
         assert!(cache.get(&key()).is_some(), "replaced by a fresh write");
+    }
+
+    /// Issue 16, findings 4 and 5: a cache entry is trusted no more than a fresh answer.
+    #[test]
+    fn entries_a_fresh_answer_would_fail_are_not_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = TokenCache::open(dir.path()).unwrap();
+        let mut forever = token(3599);
+        forever.expires_on = i64::MAX;
+        cache.put(&key(), &forever).unwrap();
+        assert!(cache.get(&key()).is_none(), "expires_on i64::MAX");
+        let mut long = token(3599);
+        long.expires_on = clock::now_unix() + MAX_TOKEN_LIFETIME_SECS + 60;
+        cache.put(&key(), &long).unwrap();
+        assert!(cache.get(&key()).is_none(), "beyond the longest lifetime");
+        let mut bad = token(3599);
+        bad.access_token = AccessToken::new("a.b\r\nX-Injected: 1".into());
+        cache.put(&key(), &bad).unwrap();
+        assert!(cache.get(&key()).is_none(), "CR LF in the token");
+        cache.put(&key(), &token(MAX_TOKEN_LIFETIME_SECS)).unwrap();
+        assert!(
+            cache.get(&key()).is_some(),
+            "the longest lifetime is served"
+        );
+    }
+
+    #[test]
+    fn an_entry_is_encoded_in_one_allocation() {
+        let mut big = key();
+        big.scope = format!("api://{}/.default", "s\"".repeat(5_000));
+        let mut t = token(3599);
+        t.access_token = AccessToken::new("t".repeat(50_000));
+        let bytes = encode(&big, &t).unwrap();
+        assert_eq!(bytes.len(), bytes.capacity(), "sized exactly, never grown");
+        assert!(bytes.len() > 60_000);
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod cert;
 mod demo;
 mod emulator;
 mod gen_cert;
+mod hardening;
 mod leaks;
 mod matrix;
 mod token;

@@ -8,7 +8,7 @@ mod bodies;
 mod cache;
 mod refusals;
 mod request;
-mod scripted;
+pub mod scripted;
 mod transient;
 mod transport;
 

@@ -79,6 +79,12 @@ pub enum ConfigProblem {
         path: PathBuf,
         detail: String,
     },
+    /// The scope asks for a Graph token (`resource`, an origin) but the Graph endpoint
+    /// (`endpoint`, an origin) is another host, and `--scope` did not say that is intended.
+    GraphTokenElsewhere {
+        resource: String,
+        endpoint: String,
+    },
 }
 
 impl fmt::Display for ConfigProblem {
@@ -136,6 +142,11 @@ impl fmt::Display for ConfigProblem {
                 write!(f, "cannot listen on {addr}: {reason}")
             }
             ConfigProblem::AppsFile { path, detail } => write!(f, "{}: {detail}", path.display()),
+            ConfigProblem::GraphTokenElsewhere { resource, endpoint } => write!(
+                f,
+                "the Graph endpoint {endpoint} is not {resource}, yet the scope asks for a {resource} token: \
+                 graphd does not send a Microsoft Graph token to another host"
+            ),
         }
     }
 }
@@ -196,6 +207,11 @@ impl ConfigProblem {
                 "run the command again and type the same password twice".into()
             }
             ConfigProblem::Listen { .. } => "choose another port, or 0 for any free one".into(),
+            ConfigProblem::GraphTokenElsewhere { resource, endpoint } => format!(
+                "check where the endpoint comes from (--graph, GRAPHD_GRAPH_ENDPOINT, the config file's \
+                 \"endpoint\" or \"graph\"); if {endpoint} is your own gateway to Graph, say so with \
+                 --scope {resource}/.default"
+            ),
             ConfigProblem::AppsFile { .. } => "expected [{\"client_id\": \"GUID\", \"certificate\": \"cert.pem\", \
                  \"roles\": [\"User.Read.All\"]}]"
                 .into(),

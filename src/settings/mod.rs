@@ -19,6 +19,7 @@ use crate::error::{ConfigFileProblem, Error, Result, Setting, UsageProblem};
 use crate::jws::Alg;
 use crate::password::PasswordSource;
 
+mod audience;
 mod file;
 
 pub use file::{ConfigFile, OneOrMany};
@@ -271,6 +272,9 @@ fn resolve_net(
         }
         (None, None) => app.cloud.graph_scope(),
     };
+    // Only `--scope` on the command line vouches for a non-Graph host: a config file's scope
+    // comes with the config file's endpoint.
+    audience::check(&graph, &scope, args.scope.is_some(), app.cloud)?;
     Ok(Net {
         graph,
         scope,
