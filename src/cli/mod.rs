@@ -341,7 +341,7 @@ pub struct GenCertArgs {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Number of synthetic users in the emulator.
-    #[arg(long, default_value_t = 250)]
+    #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u64).range(0..=crate::emulator::MAX_USERS))]
     pub users: u64,
 
     /// How many users to print.
