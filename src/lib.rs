@@ -23,6 +23,7 @@ pub mod jws;
 pub mod messages;
 pub mod output;
 pub mod password;
+pub mod process;
 pub mod query;
 pub mod secret;
 pub mod settings;

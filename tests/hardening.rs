@@ -3,6 +3,7 @@
 //! 696409e) and passes now; SECURITY.md's table of promises points here.
 
 mod audience;
+mod core_dumps;
 mod docs;
 mod emulator;
 mod tokens;
