@@ -25,6 +25,7 @@ pub mod output;
 pub mod password;
 pub mod process;
 pub mod query;
+pub mod safe_text;
 pub mod secret;
 pub mod settings;
 pub mod token;

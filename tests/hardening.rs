@@ -6,4 +6,5 @@ mod audience;
 mod core_dumps;
 mod docs;
 mod emulator;
+mod output;
 mod tokens;

@@ -14,7 +14,7 @@ mod listing;
 mod origin;
 mod refusals;
 mod streams;
-mod terminal;
+pub mod terminal;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpListener;

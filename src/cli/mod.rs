@@ -237,6 +237,12 @@ pub struct ListUsersArgs {
     #[arg(long, short = 'o', value_enum, default_value_t)]
     pub output: OutputFormat,
 
+    /// CSV cells exactly as received, for programs reading the CSV. By default a cell that
+    /// starts with =, +, -, @, a tab or a carriage return gets a leading ' so that a
+    /// spreadsheet shows it as text instead of running it as a formula (CSV injection).
+    #[arg(long)]
+    pub csv_raw: bool,
+
     /// No progress on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -267,6 +273,12 @@ pub struct GetArgs {
     /// Output format for --all.
     #[arg(long, short = 'o', value_enum, default_value_t, requires = "all")]
     pub output: OutputFormat,
+
+    /// CSV cells exactly as received, for programs reading the CSV. By default a cell that
+    /// starts with =, +, -, @, a tab or a carriage return gets a leading ' so that a
+    /// spreadsheet shows it as text instead of running it as a formula (CSV injection).
+    #[arg(long, requires = "all")]
+    pub csv_raw: bool,
 
     /// No progress on stderr.
     #[arg(long, short = 'q')]

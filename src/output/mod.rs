@@ -26,7 +26,8 @@ pub enum OutputFormat {
     Ndjson,
     /// Aligned columns: fitted to a terminal (the id never cut), whole in a pipe.
     Table,
-    /// RFC 4180 CSV with a header row.
+    /// RFC 4180 CSV with a header row; a cell that would run as a spreadsheet formula gets a
+    /// leading ' (see --csv-raw).
     Csv,
 }
 
@@ -77,21 +78,30 @@ pub enum BodyLayout {
 
 /// A Graph answer laid out as asked when it is a JSON object or array; anything else (and
 /// JSON under `Auto` when stdout is not a terminal) exactly as [`body`] writes it.
+/// On a terminal, JSON is shown with DEL, C1 and bidi controls escaped
+/// (`json_text::escape_for_terminal`: the same JSON value).
 pub fn graph_body(bytes: &[u8], layout: BodyLayout) -> Result<()> {
+    let terminal = terminal::stdout_is_terminal();
     let layout = match layout {
-        BodyLayout::Auto if terminal::stdout_is_terminal() => json_text::Layout::Pretty,
+        BodyLayout::Auto if terminal => json_text::Layout::Pretty,
         BodyLayout::Auto => return body(bytes),
         BodyLayout::Compact => json_text::Layout::Compact,
         BodyLayout::Pretty => json_text::Layout::Pretty,
     };
     match json_text::relayout(bytes, layout) {
+        Some(text) if terminal => body(&json_text::escape_for_terminal(&text)),
         Some(text) => body(&text),
         None => body(bytes),
     }
 }
 
-/// Pretty JSON and a newline.
+/// Pretty JSON and a newline; escaped for a terminal as [`graph_body`] does.
 pub fn json(value: &impl serde::Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| Error::Internal(e.to_string()))?;
-    line(&text)
+    if terminal::stdout_is_terminal() {
+        let shown = json_text::escape_for_terminal(text.as_bytes());
+        line(&String::from_utf8_lossy(&shown))
+    } else {
+        line(&text)
+    }
 }
