@@ -12,6 +12,7 @@ pub mod cloud;
 pub mod commands;
 pub mod consent;
 pub mod credential;
+pub mod dir_trust;
 pub mod emulator;
 pub mod error;
 pub mod fileio;

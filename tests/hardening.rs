@@ -6,5 +6,6 @@ mod audience;
 mod core_dumps;
 mod docs;
 mod emulator;
+mod files;
 mod output;
 mod tokens;

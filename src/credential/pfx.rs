@@ -56,7 +56,7 @@ pub fn decode(
             }
         }
     });
-    let parsed = match parsed {
+    let (parsed, protected) = match parsed {
         Ok(p) => p,
         Err(e) => {
             let problem = if has_no_mac(pfx) {
@@ -73,6 +73,9 @@ pub fn decode(
             return Err(Error::credential(Some(path), problem));
         }
     };
+    if protected {
+        material.protected_keys += usize::from(parsed.pkey.is_some());
+    }
     material.keys.extend(parsed.pkey);
     material.certs.extend(parsed.cert);
     if let Some(ca) = parsed.ca {

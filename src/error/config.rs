@@ -5,7 +5,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use super::{CredentialProblem, FileProblem};
+use super::{CredentialProblem, DirProblem, FileProblem};
 
 /// What is wrong with the `--config` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +62,11 @@ pub enum ConfigProblem {
     /// The token cache directory is not a directory owned by this user and closed to others.
     TokenCacheDir {
         path: PathBuf,
+    },
+    /// The token cache directory or one of its ancestors lets someone else replace entries.
+    TokenCacheUnsafe {
+        path: PathBuf,
+        problem: DirProblem,
     },
     /// The password could not be read from stdin or the terminal.
     PasswordInput {
@@ -124,6 +129,11 @@ impl fmt::Display for ConfigProblem {
             ConfigProblem::TokenCacheDir { path } => write!(
                 f,
                 "token cache {} is not a directory owned by you and closed to others",
+                path.display()
+            ),
+            ConfigProblem::TokenCacheUnsafe { path, problem } => write!(
+                f,
+                "token cache {}: {problem}, who could then replace the cached tokens",
                 path.display()
             ),
             ConfigProblem::PasswordInput { from, reason } => {
@@ -191,6 +201,16 @@ impl ConfigProblem {
                 "use a private directory, e.g. `mkdir -m 700 {}`",
                 path.display()
             ),
+            ConfigProblem::TokenCacheUnsafe { problem, .. } => match problem {
+                DirProblem::WritableByOthers { dir, .. } => format!(
+                    "keep the cache where only you (and root) can write on the whole path, such as \
+                     ~/.cache/graphd, or restrict the directory: chmod g-w,o-w {}",
+                    crate::messages::shell_word(&dir.display().to_string())
+                ),
+                _ => "keep the cache where only you (and root) own and can write the whole path, \
+                      such as ~/.cache/graphd"
+                    .into(),
+            },
             ConfigProblem::PasswordInput { .. } => {
                 "give the password with --password-file FILE or AZURE_CLIENT_CERTIFICATE_PASSWORD instead"
                     .into()

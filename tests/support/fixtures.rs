@@ -4,6 +4,7 @@
 //! The recipes are the ones documented in tests/fixtures/README.md; keep the two in step.
 //! Nothing here is committed: the keys exist only for the life of the test process.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -281,4 +282,13 @@ fn build(d: &Path) {
     std::fs::write(d.join("password.txt"), format!("{PASSWORD}\n")).expect("password file");
     std::fs::write(d.join("wrong-password.txt"), format!("{WRONG_PASSWORD}\n"))
         .expect("password file");
+
+    // Private, as keys and passwords should be: graphd warns about a key or password file
+    // others can read (issue 16), and tests of that make their own.
+    for entry in std::fs::read_dir(d).expect("fixture dir").flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_file()) {
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600))
+                .expect("chmod 600");
+        }
+    }
 }
