@@ -8,4 +8,5 @@ mod docs;
 mod emulator;
 mod files;
 mod output;
+mod pfx;
 mod tokens;

@@ -10,6 +10,7 @@ mod der;
 mod peek;
 mod pem;
 mod pfx;
+mod pfx_cost;
 pub mod report;
 mod thumbprint;
 
@@ -108,7 +109,7 @@ pub fn read_bytes(
             kind = CertFile::PemWithKey;
         }
     } else if let Some(p12) = pfx::parse(data) {
-        pfx::decode(&p12, path, passwords, material)?;
+        pfx::decode(&p12, data, path, passwords, material)?;
         kind = CertFile::Pfx;
     } else if let Ok(cert) = X509::from_der(data) {
         material.certs.push(cert);
