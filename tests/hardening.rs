@@ -9,4 +9,5 @@ mod emulator;
 mod files;
 mod output;
 mod pfx;
+mod tls;
 mod tokens;
