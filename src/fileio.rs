@@ -307,6 +307,10 @@ mod tests {
             20_001,
             "sized from metadata, never reallocated"
         );
+        // A private file (a token cache entry) too: sized from the open file's length.
+        std::fs::set_permissions(&f, Permissions::from_mode(0o600)).unwrap();
+        let own = read_own_private(&f, 1 << 20).unwrap();
+        assert_eq!((own.len(), own.capacity()), (20_000, 20_001));
         // A reader that yields more than the capacity stops at the capacity.
         let mut v = Vec::with_capacity(5);
         read_into_fixed(&mut &b"0123456789"[..], &mut v).unwrap();

@@ -418,6 +418,34 @@ mod tests {
         }
     }
 
+    /// Issue 16, finding 10: the form holding the assertion is built in its first allocation
+    /// (a reallocation would free an unwiped copy of the assertion).
+    #[test]
+    fn the_form_body_is_built_in_one_allocation() {
+        let assertion = format!(
+            "{}.{}.{}",
+            "h".repeat(300),
+            "c".repeat(2000),
+            "s".repeat(342)
+        );
+        for scope in [
+            "https://graph.microsoft.com/.default",
+            "api://é/ü ö/.default",
+            &"%/&=+ é".repeat(200),
+        ] {
+            let client_id = "11111111-2222-3333-4444-555555555555";
+            let body = form_body(client_id, scope, &assertion);
+            let planned =
+                (client_id.len() + scope.len() + ASSERTION_TYPE.len()) * 3 + assertion.len() + 128;
+            assert_eq!(body.capacity(), planned, "scope {scope:?}: reallocated");
+            let fields: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            assert_eq!(fields[1], ("scope".to_string(), scope.to_string()));
+            assert_eq!(fields[3].1, assertion);
+        }
+    }
+
     #[test]
     fn json_output_is_built_in_one_allocation() {
         let t = token(answer(&"e".repeat(20_000), "3599"));

@@ -11,3 +11,4 @@ mod output;
 mod pfx;
 mod tls;
 mod tokens;
+mod usage;

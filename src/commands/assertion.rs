@@ -10,7 +10,7 @@ pub fn run(args: &AssertionArgs) -> Result<()> {
     let identity = Identity::new(settings.app, settings.proof)?;
     let assertion = http_free_assertion(&identity)?;
     // The user asked for exactly this secret, on stdout.
-    crate::output::line(assertion.expose_secret())
+    crate::output::secret_line(assertion.expose_secret())
 }
 
 /// The assertion a token request's first attempt would send. A certificate proof needs no

@@ -40,6 +40,28 @@ pub fn line(text: &str) -> Result<()> {
         .map_err(Error::Output)
 }
 
+/// Writes a secret (`graphd token`, `graphd assertion`) and a newline straight to the stdout
+/// file descriptor, past the standard library's stdout buffer: that buffer is never wiped,
+/// and a secret shorter than it (1 KiB) would stay there. Anything buffered before is
+/// flushed first, so the order of output holds.
+pub fn secret_line(secret: &str) -> Result<()> {
+    use std::os::fd::AsFd;
+    let mut out = io::stdout().lock();
+    out.flush().map_err(Error::Output)?;
+    for part in [secret.as_bytes(), b"\n"] {
+        let mut rest = part;
+        while !rest.is_empty() {
+            match rustix::io::write(out.as_fd(), rest) {
+                Ok(0) => return Err(Error::Output(io::ErrorKind::WriteZero.into())),
+                Ok(n) => rest = &rest[n..],
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(Error::Output(e.into())),
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Writes `text` as is to stdout, flushed.
 pub fn text(text: &str) -> Result<()> {
     let mut out = io::stdout().lock();
