@@ -29,7 +29,7 @@ fn finding_7_a_key_others_can_read_is_used_with_one_warning() {
     let dir = tempfile::tempdir().unwrap();
     let open = dir.path().join("open key.pem");
     copy_with_mode(&Pair::shared().combined, &open, 0o644);
-    let out = run(graphd().args(["cert", open.to_str().unwrap()]));
+    let out = run(graphd().args(["cert", "--cert", open.to_str().unwrap()]));
     out.ok();
     let w = warnings(&out.stderr);
     assert_eq!(w.len(), 1, "{}", out.stderr);
@@ -54,10 +54,10 @@ fn finding_7_a_key_others_can_read_is_used_with_one_warning() {
 
     // Group-readable counts; a private file, or a key only a password opens, says nothing.
     fs::set_permissions(&open, Permissions::from_mode(0o640)).unwrap();
-    let out = run(graphd().args(["cert", open.to_str().unwrap()]));
+    let out = run(graphd().args(["cert", "--cert", open.to_str().unwrap()]));
     assert_eq!(warnings(&out.stderr).len(), 1, "{}", out.stderr);
     fs::set_permissions(&open, Permissions::from_mode(0o600)).unwrap();
-    let out = run(graphd().args(["cert", open.to_str().unwrap()]));
+    let out = run(graphd().args(["cert", "--cert", open.to_str().unwrap()]));
     assert!(warnings(&out.stderr).is_empty(), "{}", out.stderr);
     let encrypted = dir.path().join("enc.pem");
     copy_with_mode(
@@ -70,6 +70,7 @@ fn finding_7_a_key_others_can_read_is_used_with_one_warning() {
     fs::set_permissions(&pw, Permissions::from_mode(0o600)).unwrap();
     let out = run(graphd().args([
         "cert",
+        "--cert",
         encrypted.to_str().unwrap(),
         "--password-file",
         pw.to_str().unwrap(),
@@ -79,7 +80,7 @@ fn finding_7_a_key_others_can_read_is_used_with_one_warning() {
     // A PFX whose password is empty protects nothing.
     let pfx = dir.path().join("empty.pfx");
     copy_with_mode(&fixtures().path("empty-password.pfx"), &pfx, 0o644);
-    let out = run(graphd().args(["cert", pfx.to_str().unwrap()]));
+    let out = run(graphd().args(["cert", "--cert", pfx.to_str().unwrap()]));
     out.ok();
     assert_eq!(warnings(&out.stderr).len(), 1, "{}", out.stderr);
 }
@@ -94,6 +95,7 @@ fn finding_7_a_password_file_others_can_read_is_used_with_a_warning() {
     copy_with_mode(&fixtures().path("enc-pkcs8-combined.pem"), &key, 0o600);
     let out = run(graphd().args([
         "cert",
+        "--cert",
         key.to_str().unwrap(),
         "--password-file",
         pw.to_str().unwrap(),

@@ -156,7 +156,7 @@ fn finding_3_a_certificate_subject_cannot_drive_the_terminal() {
     b.sign(&key, MessageDigest::sha256()).unwrap();
     let path = dir.path().join("evil.crt.pem");
     std::fs::write(&path, b.build().to_pem().unwrap()).unwrap();
-    let out = run(graphd().args(["cert", path.to_str().unwrap()]));
+    let out = run(graphd().args(["cert", "--cert", path.to_str().unwrap()]));
     assert!(!out.stdout.chars().any(is_dangerous), "{:?}", out.stdout);
     assert!(!out.stderr.chars().any(is_dangerous), "{:?}", out.stderr);
     assert!(

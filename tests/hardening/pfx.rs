@@ -39,6 +39,7 @@ fn pfx_with(dir: &Path, iter: u32, name: &str) -> std::path::PathBuf {
 fn cert_run(pfx: &Path) -> crate::support::outcome::Outcome {
     run(graphd().args([
         "cert",
+        "--cert",
         pfx.to_str().unwrap(),
         "--password-file",
         fixtures().path("password.txt").to_str().unwrap(),
