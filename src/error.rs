@@ -27,7 +27,7 @@ pub use delta::DeltaProblem;
 pub use federated::{
     ExternalClaims, FederatedFacts, FederatedProblem, TokenOrigin, span as rounded_span,
 };
-pub use file::FileProblem;
+pub use file::{DirProblem, FileProblem};
 pub use graph::{GraphFailure, GraphHintContext};
 pub use pkcs11::{KNOWN_MODULES, PinFlags, Pkcs11Problem};
 pub use refusal::{CertFile, EntraError, RefusalContext, TokenRefusal, printable};
@@ -309,6 +309,22 @@ impl Error {
             action,
             source,
             hint: Some(format!("{hint}; no partial file was left behind")),
+        }
+    }
+
+    /// `--out` (or the directory it will be created in) lets other users replace its entries:
+    /// someone could swap `cert.pem` for their own before it is uploaded.
+    pub fn out_shared_directory(problem: DirProblem) -> Self {
+        let dir = problem.dir().to_path_buf();
+        Error::File {
+            path: dir.clone(),
+            action: "write into",
+            source: io::Error::new(io::ErrorKind::PermissionDenied, problem.to_string()),
+            hint: Some(format!(
+                "someone else could replace cert.pem or key.pem there before you use them: pass \
+                 --out with a directory only you can write to, or restrict this one (chmod g-w,o-w {})",
+                crate::messages::shell_word(&dir.display().to_string())
+            )),
         }
     }
 

@@ -35,6 +35,29 @@ use crate::error::{FileProblem, io_reason};
 /// An empty file is [`FileProblem::Empty`]: callers for which empty is meaningful (an empty
 /// password) match on it.
 pub fn read_bounded(path: &Path, limit: u64) -> Result<Zeroizing<Vec<u8>>, FileProblem> {
+    read_bounded_file(path, limit).map(|read| read.bytes)
+}
+
+/// What [`read_bounded_file`] read.
+#[derive(Debug)]
+pub struct FileRead {
+    pub bytes: Zeroizing<Vec<u8>>,
+    /// The permission bits (`st_mode & 0o7777`) of the file the bytes came from, taken from
+    /// the open file itself: not a second look at the path, which may name another file by
+    /// then.
+    pub mode: u32,
+}
+
+impl FileRead {
+    /// Whether users other than the owner may read the file (group or other read bit).
+    pub fn readable_by_others(&self) -> bool {
+        self.mode & 0o044 != 0
+    }
+}
+
+/// [`read_bounded`], also returning the file's permission bits (for warnings about secret
+/// files that other users can read).
+pub fn read_bounded_file(path: &Path, limit: u64) -> Result<FileRead, FileProblem> {
     let meta = std::fs::metadata(path).map_err(|e| problem_of(&e))?;
     check_type(&meta, limit)?;
     // O_NONBLOCK: if the path was swapped for a FIFO since the check above, opening it must
@@ -57,7 +80,10 @@ pub fn read_bounded(path: &Path, limit: u64) -> Result<Zeroizing<Vec<u8>>, FileP
     if buf.is_empty() {
         return Err(FileProblem::Empty);
     }
-    Ok(buf)
+    Ok(FileRead {
+        bytes: buf,
+        mode: meta.permissions().mode() & 0o7777,
+    })
 }
 
 /// Reads until EOF into `buf` without ever growing it: a file that grew since its length was
@@ -355,6 +381,18 @@ mod tests {
     }
 
     #[test]
+    fn the_mode_comes_with_the_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("key.pem");
+        std::fs::write(&f, b"k").unwrap();
+        for (mode, others) in [(0o600, false), (0o640, true), (0o604, true), (0o400, false)] {
+            std::fs::set_permissions(&f, Permissions::from_mode(mode)).unwrap();
+            let read = read_bounded_file(&f, 10).unwrap();
+            assert_eq!((read.mode, read.readable_by_others()), (mode, others));
+        }
+    }
+
+    #[test]
     fn the_buffer_is_sized_once_and_never_grows() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("f");
@@ -366,6 +404,10 @@ mod tests {
             20_001,
             "sized from metadata, never reallocated"
         );
+        // A private file (a token cache entry) too: sized from the open file's length.
+        std::fs::set_permissions(&f, Permissions::from_mode(0o600)).unwrap();
+        let own = read_own_private(&f, 1 << 20).unwrap();
+        assert_eq!((own.len(), own.capacity()), (20_000, 20_001));
         // A reader that yields more than the capacity stops at the capacity.
         let mut v = Vec::with_capacity(5);
         read_into_fixed(&mut &b"0123456789"[..], &mut v).unwrap();

@@ -7,6 +7,8 @@ use graphd::cli::Cli;
 use graphd::error::Error;
 
 fn main() -> ExitCode {
+    // First of all: no core dump may ever hold a key, a password or a token.
+    let core_dumps = graphd::process::forbid_core_dumps();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -18,6 +20,9 @@ fn main() -> ExitCode {
         }
     };
     graphd::messages::init(cli.verbose);
+    if let Err(why) = core_dumps {
+        graphd::messages::warn(&why);
+    }
     match graphd::commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // `graphd list-users | head -3`: the reader left; that is not a failure.

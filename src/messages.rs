@@ -4,6 +4,8 @@
 //! ripgrep's messages module: threading a logger through every call would buy nothing here.
 //! Callers pass text that is already free of secrets; `redact_url` helps with URLs.
 
+use std::collections::BTreeSet;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 static VERBOSITY: AtomicU8 = AtomicU8::new(0);
@@ -26,6 +28,30 @@ pub fn verbose() -> bool {
 /// `graphd: warning: ...` on stderr.
 pub fn warn(message: &str) {
     eprintln!("graphd: warning: {message}");
+}
+
+/// [`warn`], at most once per process for the same `message` (a file read twice, by the
+/// certificate peek and the full load, is warned about once).
+pub fn warn_once(message: &str) {
+    static SAID: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let first = SAID
+        .lock()
+        .map(|mut said| said.insert(message.to_string()))
+        .unwrap_or(true);
+    if first {
+        warn(message);
+    }
+}
+
+/// `word` as one POSIX shell word, for commands shown in messages: as is when it holds only
+/// safe characters, else single-quoted.
+pub fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }
 
 /// A plain line on stderr (progress, next steps).

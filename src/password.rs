@@ -35,6 +35,9 @@ enum Origin {
 pub struct PasswordSource {
     origin: Origin,
     value: Option<Password>,
+    /// The password file and its mode, when other users can read it: warned about once the
+    /// password was accepted (an unusable one is an error, not also a warning).
+    exposed: Option<(PathBuf, u32)>,
 }
 
 impl PasswordSource {
@@ -54,6 +57,7 @@ impl PasswordSource {
         PasswordSource {
             origin,
             value: None,
+            exposed: None,
         }
     }
 
@@ -62,6 +66,7 @@ impl PasswordSource {
         PasswordSource {
             origin: Origin::Nothing,
             value: Some(password),
+            exposed: None,
         }
     }
 
@@ -70,6 +75,7 @@ impl PasswordSource {
         PasswordSource {
             origin: Origin::Nothing,
             value: None,
+            exposed: None,
         }
     }
 
@@ -88,6 +94,8 @@ impl PasswordSource {
         Some(PasswordSource {
             origin,
             value: self.value.clone(),
+            // Warned about once already, when it was first read.
+            exposed: None,
         })
     }
 
@@ -100,6 +108,20 @@ impl PasswordSource {
     /// `None` when there is no way to get one.
     pub fn get(&mut self, what: Encrypted, path: &Path) -> Result<Option<Password>> {
         self.obtain(|| prompt(&format!("Password for the {what} {}: ", path.display())))
+    }
+
+    /// Says the password opened what it was asked for: the moment to warn (once) that the
+    /// password file can be read by other users. (A password that fails gets its error
+    /// alone.)
+    pub fn accepted(&mut self) {
+        self.warn_if_exposed();
+    }
+
+    /// Warns (once) that the password file can be read by other users.
+    fn warn_if_exposed(&mut self) {
+        if let Some((path, mode)) = self.exposed.take() {
+            warn_readable_by_others(&path, mode);
+        }
     }
 
     /// A password for files graphd is about to encrypt (`gen-cert`), named by `target` in the
@@ -121,6 +143,7 @@ impl PasswordSource {
                 NewPasswordProblem::Empty,
             )));
         }
+        self.warn_if_exposed();
         Ok(value)
     }
 
@@ -131,8 +154,13 @@ impl PasswordSource {
         }
         let value = match &self.origin {
             Origin::Nothing => return Ok(None),
-            Origin::File(file) => match fileio::read_bounded(file, MAX_PASSWORD_FILE) {
-                Ok(bytes) => Some(to_password(&bytes, Some(file))?),
+            Origin::File(file) => match fileio::read_bounded_file(file, MAX_PASSWORD_FILE) {
+                Ok(read) => {
+                    if read.readable_by_others() {
+                        self.exposed = Some((file.clone(), read.mode));
+                    }
+                    Some(to_password(&read.bytes, Some(file))?)
+                }
                 // `: > pw.txt` is how one writes down an empty password.
                 Err(FileProblem::Empty) => Some(Password::new(String::new())),
                 // Said as a password-file problem, so the hint names --password-file.
@@ -167,6 +195,17 @@ impl PasswordSource {
         self.value = value.clone();
         Ok(value)
     }
+}
+
+/// Warns that the password file `path` can be read by other users (`mode`, from the file
+/// read): the password protects nothing from them then.
+fn warn_readable_by_others(path: &Path, mode: u32) {
+    crate::messages::warn_once(&format!(
+        "password file {} can be read by other users (mode {mode:04o}), and so can the key it \
+         protects: chmod 600 {}",
+        path.display(),
+        crate::messages::shell_word(&path.display().to_string())
+    ));
 }
 
 /// Asks on the terminal without echo.

@@ -19,6 +19,18 @@ use crate::secret::AccessToken;
 /// The cap on token response bodies (issue 4): a token response is a few KiB.
 pub const MAX_TOKEN_RESPONSE: usize = 1024 * 1024;
 
+/// The longest graphd trusts a token to live, in seconds: a longer `expires_in` is cut to this.
+///
+/// Entra's access tokens live 60-90 minutes, and up to 28 hours when continuous access
+/// evaluation is on (<https://learn.microsoft.com/entra/identity-platform/access-tokens#token-lifetime>);
+/// a token reused for at most 24 hours is refreshed early at worst.
+pub const MAX_TOKEN_LIFETIME_SECS: i64 = 24 * 3600;
+
+/// An `expires_in` above this (7 days) is no token service's honest answer: the answer is
+/// refused rather than cut, as `9223372036854775807` would otherwise make a token (and, with
+/// `--token-cache`, a cache entry) that never expires.
+pub const ABSURD_EXPIRES_IN_SECS: i64 = 7 * 24 * 3600;
+
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// An access token and when it expires.
@@ -161,6 +173,12 @@ pub fn interpret(status: u16, html: bool, body: &[u8], now: i64) -> Answer {
     if access_token.expose_secret().trim().is_empty() {
         return malformed("an empty access_token");
     }
+    if !is_bearer_token(access_token.expose_secret()) {
+        // Said without the token: its characters are the problem, not its value.
+        return malformed(
+            "an unusable token: the access_token holds characters a bearer token cannot (RFC 6750 §2.1)",
+        );
+    }
     let token_type = parsed.token_type.unwrap_or_default();
     if !token_type.eq_ignore_ascii_case("bearer") {
         return Answer::Malformed(format!("token_type {token_type:?}, not Bearer"));
@@ -173,13 +191,36 @@ pub fn interpret(status: u16, html: bool, body: &[u8], now: i64) -> Answer {
     else {
         return malformed("no usable expires_in");
     };
+    if expires_in > ABSURD_EXPIRES_IN_SECS {
+        return Answer::Malformed(format!(
+            "an unusable token: expires_in {expires_in} s is more than 7 days (Entra's tokens live at most 28 hours)"
+        ));
+    }
+    let expires_in = expires_in.min(MAX_TOKEN_LIFETIME_SECS);
     Answer::Token(Token {
         access_token,
         token_type: "Bearer".into(),
         expires_in,
         expires_on: now.saturating_add(expires_in),
-        ext_expires_in: parsed.ext_expires_in.as_ref().and_then(Seconds::get),
+        // Informational only (`--json`); an implausible value is left out, not trusted.
+        ext_expires_in: parsed
+            .ext_expires_in
+            .as_ref()
+            .and_then(Seconds::get)
+            .filter(|s| (1..=ABSURD_EXPIRES_IN_SECS).contains(s)),
     })
+}
+
+/// Whether `token` is a bearer token as RFC 6750 §2.1 writes it (`b64token`: letters, digits,
+/// `-._~+/`, then any `=` padding), which covers JWTs (RFC 7519: base64url parts joined by
+/// `.`). Anything else (CR, LF, NUL, ESC, spaces, other non-ASCII) would be printed to a
+/// terminal, stored in the cache, and refused by the HTTP stack as a header value.
+pub fn is_bearer_token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
 
 fn refusal_context(
@@ -228,10 +269,25 @@ pub fn to_json(token: &Token) -> Zeroizing<String> {
         expires_on: token.expires_on,
         access_token: token.access_token.expose_secret(),
     };
-    let mut buf = Zeroizing::new(Vec::with_capacity(4096));
+    // Sized once: the token needs no JSON escaping (only bearer-token characters reach a
+    // `Token`) and the rest is under 200 bytes, so the buffer never reallocates (each
+    // reallocation would free an unwiped copy of the token).
+    let mut buf = Vec::with_capacity(json_capacity(token));
     // Writing a struct of strings and numbers into a Vec cannot fail.
-    let _ = serde_json::to_writer_pretty(&mut *buf, &out);
-    Zeroizing::new(String::from_utf8_lossy(&buf).into_owned())
+    let _ = serde_json::to_writer_pretty(&mut buf, &out);
+    // serde_json writes UTF-8: the bytes move into the String, never copied.
+    match String::from_utf8(buf) {
+        Ok(text) => Zeroizing::new(text),
+        Err(e) => {
+            drop(Zeroizing::new(e.into_bytes()));
+            Zeroizing::new(String::new())
+        }
+    }
+}
+
+/// What `to_json` allocates for `token`.
+fn json_capacity(token: &Token) -> usize {
+    token.access_token.expose_secret().len() + token.token_type.len() + 512
 }
 
 #[cfg(test)]
@@ -306,6 +362,98 @@ mod tests {
         ));
         assert!(!m.contains("secret-token"));
         assert!(malformed(interpret(502, true, b"<html>bad gateway</html>", 0)).contains("HTML"));
+    }
+
+    fn answer(access_token: &str, expires_in: &str) -> Answer {
+        let body = format!(
+            r#"{{"token_type":"Bearer","expires_in":{expires_in},"access_token":"{access_token}"}}"#
+        );
+        interpret(200, false, body.as_bytes(), 1_000)
+    }
+
+    /// Issue 16, finding 4: `expires_in` is bounded.
+    #[test]
+    fn absurd_lifetimes_are_refused_and_long_ones_cut() {
+        for absurd in ["9223372036854775807", "\"9223372036854775807\"", "604801"] {
+            let m = malformed(answer("a.b.c", absurd));
+            assert!(m.contains("unusable token") && m.contains("7 days"), "{m}");
+        }
+        let t = token(answer("a.b.c", "100800"));
+        assert_eq!((t.expires_in, t.expires_on), (86_400, 87_400));
+        let t = token(answer("a.b.c", "604800"));
+        assert_eq!(t.expires_in, MAX_TOKEN_LIFETIME_SECS);
+        let t = token(interpret(
+            200,
+            false,
+            br#"{"token_type":"Bearer","expires_in":3599,"ext_expires_in":99999999999,"access_token":"x"}"#,
+            0,
+        ));
+        assert_eq!(t.ext_expires_in, None);
+    }
+
+    /// Issue 16, finding 5: only the bearer-token alphabet is accepted.
+    #[test]
+    fn tokens_with_other_characters_are_refused() {
+        for bad in [
+            "a.b\\r\\nSet-Cookie: x",
+            "a.b\\u0000c",
+            "\\u001b]0;owned\\u0007",
+            "a b",
+            "t\\u00e9st",
+            "a.b\\tc",
+            "===",
+        ] {
+            let m = malformed(answer(bad, "3599"));
+            assert!(m.contains("unusable token"), "{bad}: {m}");
+            assert!(!m.contains("owned") && !m.contains("Set-Cookie"), "{m}");
+        }
+        for good in [
+            "eyJ0eXAiOiJKV1QifQ.eyJhdWQiOiJ4In0.c2ln-_",
+            "mF_9.B5f-4.1JqM",
+            "abc+/def==",
+            "a~b",
+        ] {
+            assert_eq!(
+                token(answer(good, "3599")).access_token.expose_secret(),
+                good
+            );
+        }
+    }
+
+    /// Issue 16, finding 10: the form holding the assertion is built in its first allocation
+    /// (a reallocation would free an unwiped copy of the assertion).
+    #[test]
+    fn the_form_body_is_built_in_one_allocation() {
+        let assertion = format!(
+            "{}.{}.{}",
+            "h".repeat(300),
+            "c".repeat(2000),
+            "s".repeat(342)
+        );
+        for scope in [
+            "https://graph.microsoft.com/.default",
+            "api://é/ü ö/.default",
+            &"%/&=+ é".repeat(200),
+        ] {
+            let client_id = "11111111-2222-3333-4444-555555555555";
+            let body = form_body(client_id, scope, &assertion);
+            let planned =
+                (client_id.len() + scope.len() + ASSERTION_TYPE.len()) * 3 + assertion.len() + 128;
+            assert_eq!(body.capacity(), planned, "scope {scope:?}: reallocated");
+            let fields: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            assert_eq!(fields[1], ("scope".to_string(), scope.to_string()));
+            assert_eq!(fields[3].1, assertion);
+        }
+    }
+
+    #[test]
+    fn json_output_is_built_in_one_allocation() {
+        let t = token(answer(&"e".repeat(20_000), "3599"));
+        let json = to_json(&t);
+        assert!(json.contains(&"e".repeat(20_000)));
+        assert_eq!(json.capacity(), json_capacity(&t), "never reallocated");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The opt-in on-disk token cache (`--token-cache DIR`, SECURITY.md "The token cache").
 //!
 //! One file per (authority, tenant, client id, scope, credential: the certificate's thumbprint).
-//! The directory is
-//! created 0700 and files 0600 at creation (never chmod afterwards); a file is written to a
+//! The directory is created 0700 (an existing one others may read is tightened to 0700, one
+//! others may write into is refused, and so is a path with an ancestor others could rename:
+//! OpenSSH's StrictModes) and files 0600 at creation (never chmod afterwards); a file is written to a
 //! temporary name and renamed, so concurrent CI steps never read a torn file. A file that is
 //! corrupt, not ours, group/world-accessible, a symlink or oversized is ignored (and replaced
 //! by the next write), never trusted. Tokens are reused until 5 minutes before they expire.
@@ -11,18 +12,21 @@
 //! it is off by default (SECURITY.md).
 
 use std::fs;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use rustix::fs::{Mode, OFlags};
+
 use crate::clock;
+use crate::dir_trust;
 use crate::error::{ConfigProblem, Error, Result};
 use crate::fileio::{self, Replace, Untrusted};
 use crate::messages;
 use crate::secret::AccessToken;
-use crate::token::Token;
+use crate::token::{MAX_TOKEN_LIFETIME_SECS, Token, is_bearer_token};
 
 /// Tokens are reused until this many seconds before they expire.
 pub const REFRESH_MARGIN_SECS: i64 = 300;
@@ -84,8 +88,13 @@ pub struct TokenCache {
 }
 
 impl TokenCache {
-    /// Opens (creating with mode 0700 if needed) the cache directory. A directory that other
-    /// users could write into is refused: they could swap files under graphd.
+    /// Opens (creating with mode 0700 if needed) the cache directory.
+    ///
+    /// The directory must be this user's own, a real directory (not a symlink), and not
+    /// writable by anyone else; one that others may read or enter is tightened to 0700 (with
+    /// a warning), as the README promises 0700. Every ancestor of it must belong to this user
+    /// or root and not be writable by others unless sticky (`dir_trust`, OpenSSH's
+    /// StrictModes): whoever can rename an ancestor can swap the whole cache.
     pub fn open(dir: &Path) -> Result<Self> {
         let fail = |action, source| Error::File {
             path: dir.to_path_buf(),
@@ -95,6 +104,29 @@ impl TokenCache {
                 "--token-cache (GRAPHD_TOKEN_CACHE) must be a directory you own".to_string(),
             ),
         };
+        let unsafe_path = |problem| {
+            Error::Config(ConfigProblem::TokenCacheUnsafe {
+                path: dir.to_path_buf(),
+                problem,
+            })
+        };
+        // Nothing is created under an ancestor that cannot be trusted. (An existing cache
+        // directory is checked itself first, below, then its ancestors.)
+        if !dir.exists() {
+            let existing = dir
+                .ancestors()
+                .map(|a| {
+                    if a.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        a
+                    }
+                })
+                .find(|a| a.exists());
+            if let Some(existing) = existing {
+                dir_trust::check_ancestors(existing).map_err(unsafe_path)?;
+            }
+        }
         match fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
@@ -103,15 +135,33 @@ impl TokenCache {
             Ok(()) => {}
             Err(e) => return Err(fail("create the token cache directory", e)),
         }
-        let meta = fs::symlink_metadata(dir).map_err(|e| fail("inspect", e))?;
-        if !meta.is_dir()
-            || meta.uid() != rustix::process::geteuid().as_raw()
-            || meta.mode() & 0o022 != 0
-        {
-            return Err(Error::Config(ConfigProblem::TokenCacheDir {
+        let not_ours = || {
+            Error::Config(ConfigProblem::TokenCacheDir {
                 path: dir.to_path_buf(),
-            }));
+            })
+        };
+        // The mode is read from, and tightened on, the directory itself, opened without
+        // following a symlink: not a path that may name something else a moment later.
+        let handle = rustix::fs::open(
+            dir,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|_| not_ours())?;
+        let stat = rustix::fs::fstat(&handle).map_err(|e| fail("inspect", e.into()))?;
+        let mode = stat.st_mode & 0o7777;
+        if stat.st_uid != rustix::process::geteuid().as_raw() || mode & 0o022 != 0 {
+            return Err(not_ours());
         }
+        if mode & 0o077 != 0 {
+            rustix::fs::fchmod(&handle, Mode::from_raw_mode(0o700))
+                .map_err(|e| fail("restrict (chmod 700)", e.into()))?;
+            messages::warn(&format!(
+                "the token cache {} was open to other users (mode {mode:04o}); graphd made it 0700",
+                dir.display()
+            ));
+        }
+        dir_trust::check_ancestors(dir).map_err(unsafe_path)?;
         Ok(TokenCache {
             dir: dir.to_path_buf(),
         })
@@ -144,7 +194,15 @@ impl TokenCache {
             return Err("written for another key or version".into());
         }
         let now = clock::now_unix();
-        if stored.expires_on - REFRESH_MARGIN_SECS <= now {
+        // Whatever wrote this file (an older graphd, another program running as this user),
+        // a token is served only if a fresh answer with it would have been accepted.
+        if stored.expires_on > now.saturating_add(MAX_TOKEN_LIFETIME_SECS) {
+            return Err("its expiry is further ahead than any token lives".into());
+        }
+        if !is_bearer_token(stored.access_token.expose_secret()) {
+            return Err("it holds an unusable token".into());
+        }
+        if stored.expires_on.saturating_sub(REFRESH_MARGIN_SECS) <= now {
             messages::trace(
                 "token cache: cached token expires within 5 minutes; fetching a new one",
             );
@@ -163,18 +221,7 @@ impl TokenCache {
     /// Stores `token` atomically: a 0600 temporary file in the same directory, then rename.
     pub fn put(&self, key: &CacheKey, token: &Token) -> Result<()> {
         let path = self.path(key);
-        let stored = StoredRef {
-            version: FORMAT_VERSION,
-            key,
-            token_type: &token.token_type,
-            expires_on: token.expires_on,
-            ext_expires_in: token.ext_expires_in,
-            access_token: token.access_token.expose_secret(),
-        };
-        // Room for the token and everything around it, so the buffer never reallocates.
-        let capacity = token.access_token.expose_secret().len() + 1024;
-        let mut bytes = Zeroizing::new(Vec::with_capacity(capacity));
-        serde_json::to_writer(&mut *bytes, &stored).map_err(|e| Error::Internal(e.to_string()))?;
+        let bytes = encode(key, token)?;
         fileio::write_atomic(&path, &bytes, 0o600, Replace::Atomically).map_err(|source| {
             Error::File {
                 path: path.clone(),
@@ -184,6 +231,41 @@ impl TokenCache {
             }
         })
     }
+}
+
+/// A cache file's contents, in zeroizing memory.
+fn encode(key: &CacheKey, token: &Token) -> Result<Zeroizing<Vec<u8>>> {
+    let stored = StoredRef {
+        version: FORMAT_VERSION,
+        key,
+        token_type: &token.token_type,
+        expires_on: token.expires_on,
+        ext_expires_in: token.ext_expires_in,
+        access_token: token.access_token.expose_secret(),
+    };
+    // Measured first, then written into a buffer of exactly that size, so it never
+    // reallocates (a reallocation frees an unwiped copy of the token), however long the
+    // scope or the other parts of the key are.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(serialized_len(&stored)?));
+    serde_json::to_writer(&mut *bytes, &stored).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(bytes)
+}
+
+/// The length of `value`'s JSON, counted without storing it.
+fn serialized_len(value: &impl Serialize) -> Result<usize> {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(count.0)
 }
 
 #[cfg(test)]
@@ -262,10 +344,79 @@ mod tests {
         assert!(cache.get(&key()).is_some(), "replaced by a fresh write");
     }
 
+    /// Issue 16, findings 4 and 5: a cache entry is trusted no more than a fresh answer.
+    #[test]
+    fn entries_a_fresh_answer_would_fail_are_not_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = TokenCache::open(dir.path()).unwrap();
+        let mut forever = token(3599);
+        forever.expires_on = i64::MAX;
+        cache.put(&key(), &forever).unwrap();
+        assert!(cache.get(&key()).is_none(), "expires_on i64::MAX");
+        let mut long = token(3599);
+        long.expires_on = clock::now_unix() + MAX_TOKEN_LIFETIME_SECS + 60;
+        cache.put(&key(), &long).unwrap();
+        assert!(cache.get(&key()).is_none(), "beyond the longest lifetime");
+        let mut bad = token(3599);
+        bad.access_token = AccessToken::new("a.b\r\nX-Injected: 1".into());
+        cache.put(&key(), &bad).unwrap();
+        assert!(cache.get(&key()).is_none(), "CR LF in the token");
+        cache.put(&key(), &token(MAX_TOKEN_LIFETIME_SECS)).unwrap();
+        assert!(
+            cache.get(&key()).is_some(),
+            "the longest lifetime is served"
+        );
+    }
+
+    #[test]
+    fn an_entry_is_encoded_in_one_allocation() {
+        let mut big = key();
+        big.scope = format!("api://{}/.default", "s\"".repeat(5_000));
+        let mut t = token(3599);
+        t.access_token = AccessToken::new("t".repeat(50_000));
+        let bytes = encode(&big, &t).unwrap();
+        assert_eq!(bytes.len(), bytes.capacity(), "sized exactly, never grown");
+        assert!(bytes.len() > 60_000);
+    }
+
     #[test]
     fn a_shared_directory_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
         assert_eq!(TokenCache::open(dir.path()).unwrap_err().exit_code(), 3);
+        let link = dir.path().with_extension("link");
+        let real = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(real.path(), &link).unwrap();
+        let e = TokenCache::open(&link).unwrap_err();
+        std::fs::remove_file(&link).unwrap();
+        assert_eq!(e.exit_code(), 3, "a symlink is not the cache directory");
+    }
+
+    /// Issue 16, finding 8: the README's 0700 holds, and every ancestor is checked.
+    #[test]
+    fn a_loose_directory_is_tightened_and_a_loose_ancestor_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = tmp.path().join("cache");
+        fs::create_dir(&cache).unwrap();
+        fs::set_permissions(&cache, fs::Permissions::from_mode(0o755)).unwrap();
+        TokenCache::open(&cache).unwrap();
+        let mode = fs::metadata(&cache).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o700, "tightened");
+
+        let parent = tmp.path().join("shared");
+        fs::create_dir(&parent).unwrap();
+        fs::set_permissions(&parent, fs::Permissions::from_mode(0o777)).unwrap();
+        let e = TokenCache::open(&parent.join("a/b/cache")).unwrap_err();
+        assert_eq!(e.exit_code(), 3);
+        assert!(!parent.join("a").exists(), "nothing created under it");
+        let text = e.to_string();
+        assert!(
+            text.contains("other users can write into") && text.contains("shared"),
+            "{text}"
+        );
+        assert!(e.hint().unwrap().contains("chmod g-w,o-w"), "{e:?}");
+        // Sticky, as /tmp is: others cannot rename our entries.
+        fs::set_permissions(&parent, fs::Permissions::from_mode(0o1777)).unwrap();
+        TokenCache::open(&parent.join("a/b/cache")).unwrap();
     }
 }

@@ -14,6 +14,7 @@ mod demo;
 mod emulator;
 mod federated;
 mod gen_cert;
+mod hardening;
 mod harness;
 mod leaks;
 mod matrix;

@@ -14,7 +14,7 @@ mod listing;
 mod origin;
 mod refusals;
 mod streams;
-mod terminal;
+pub mod terminal;
 
 use std::process::Output;
 

@@ -278,6 +278,12 @@ pub struct ListUsersArgs {
     #[arg(long, short = 'o', value_enum, default_value_t)]
     pub output: OutputFormat,
 
+    /// CSV cells exactly as received, for programs reading the CSV. By default a cell that
+    /// starts with =, +, -, @, a tab or a carriage return gets a leading ' so that a
+    /// spreadsheet shows it as text instead of running it as a formula (CSV injection).
+    #[arg(long)]
+    pub csv_raw: bool,
+
     /// No progress on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -308,6 +314,12 @@ pub struct GetArgs {
     /// Output format for --all.
     #[arg(long, short = 'o', value_enum, default_value_t, requires = "all")]
     pub output: OutputFormat,
+
+    /// CSV cells exactly as received, for programs reading the CSV. By default a cell that
+    /// starts with =, +, -, @, a tab or a carriage return gets a leading ' so that a
+    /// spreadsheet shows it as text instead of running it as a formula (CSV injection).
+    #[arg(long, requires = "all")]
+    pub csv_raw: bool,
 
     /// No progress on stderr.
     #[arg(long, short = 'q')]
@@ -391,7 +403,7 @@ pub struct GenCertArgs {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Number of synthetic users in the emulator.
-    #[arg(long, default_value_t = 250)]
+    #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u64).range(0..=crate::emulator::MAX_USERS))]
     pub users: u64,
 
     /// How many users to print.

@@ -31,7 +31,7 @@ pub fn run(args: &AssertionArgs) -> Result<()> {
                 return print_claims(assertion.expose_secret());
             }
             // The user asked for exactly this secret, on stdout.
-            output::line(assertion.expose_secret())
+            output::secret_line(assertion.expose_secret())
         }
         Proof::Federated(f) => {
             if !args.claims {

@@ -34,6 +34,7 @@ pub fn run(args: &GetArgs, settings: Settings) -> Result<()> {
         max: None,
         quiet: args.quiet,
         noun: "items",
+        csv_raw: args.csv_raw,
     };
     listing.run(&rt, &mut graph, url, eventual, |_| {})
 }

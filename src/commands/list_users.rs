@@ -49,6 +49,7 @@ pub fn run(args: &ListUsersArgs, settings: Settings) -> Result<()> {
         max: args.max,
         quiet: args.quiet,
         noun: "users",
+        csv_raw: args.csv_raw,
     };
     listing.run(&http::runtime()?, &mut graph, url, count, |page| {
         if count {

@@ -24,6 +24,8 @@ pub struct Listing {
     pub quiet: bool,
     /// What the items are, for the progress line ("users").
     pub noun: &'static str,
+    /// `--csv-raw`: no `'` before CSV cells a spreadsheet would run as formulas.
+    pub csv_raw: bool,
 }
 
 impl Listing {
@@ -37,7 +39,7 @@ impl Listing {
         eventual: bool,
         mut first_page: impl FnMut(&Page<'_>),
     ) -> Result<()> {
-        let mut writer = ItemWriter::new(self.format, self.columns);
+        let mut writer = ItemWriter::new(self.format, self.columns).csv_raw(self.csv_raw);
         let mut progress = Progress::new(self.quiet, self.noun);
         let max = self.max.unwrap_or(u64::MAX);
         let result = rt.block_on(graph.pages(url, eventual, |page| {

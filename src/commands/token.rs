@@ -11,8 +11,8 @@ pub fn run(args: &TokenArgs, settings: Settings) -> Result<()> {
     let token = http::runtime()?.block_on(client.token(false))?;
     // The user asked for exactly this secret, on stdout.
     if args.json {
-        output::line(&token::to_json(&token))
+        output::secret_line(&token::to_json(&token))
     } else {
-        output::line(token.access_token.expose_secret())
+        output::secret_line(token.access_token.expose_secret())
     }
 }

@@ -10,6 +10,7 @@ mod der;
 mod peek;
 mod pem;
 mod pfx;
+mod pfx_cost;
 pub mod report;
 mod thumbprint;
 
@@ -54,6 +55,11 @@ pub struct Material {
     pub key_path: Option<PathBuf>,
     /// What each file read held, in reading order (for hints: never read a file twice).
     pub files: Vec<(PathBuf, CertFile)>,
+    /// How many of `keys` a (non-empty) password protected in their file.
+    pub protected_keys: usize,
+    /// Files holding a key no password protects that other users can read, with their mode:
+    /// warned about once the credential is accepted (`Credential::from_material`).
+    pub exposed_keys: Vec<(PathBuf, u32)>,
 }
 
 /// Reads one credential file (PEM, PFX, DER certificate or DER key) into `material`.
@@ -62,9 +68,27 @@ pub fn read_into(
     passwords: &mut PasswordSource,
     material: &mut Material,
 ) -> Result<()> {
-    let data = fileio::read_bounded(path, MAX_CREDENTIAL_FILE)
+    let file = fileio::read_bounded_file(path, MAX_CREDENTIAL_FILE)
         .map_err(|p| Error::credential(Some(path), CredentialProblem::File(p)))?;
-    read_bytes(&data, path, passwords, material)
+    let (keys, protected) = (material.keys.len(), material.protected_keys);
+    read_bytes(&file.bytes, path, passwords, material)?;
+    let unprotected = (material.keys.len() - keys) > (material.protected_keys - protected);
+    if unprotected && file.readable_by_others() {
+        material.exposed_keys.push((path.to_path_buf(), file.mode));
+    }
+    Ok(())
+}
+
+/// Warns, once per file, that `path` holds a private key no password protects and that other
+/// users may read it (`mode`): anyone who can read it can sign in as the app. OpenSSH refuses
+/// such a key ("UNPROTECTED PRIVATE KEY FILE!"); graphd says how to fix it and carries on.
+fn warn_key_readable_by_others(path: &Path, mode: u32) {
+    crate::messages::warn_once(&format!(
+        "{} holds an unencrypted private key that other users can read (mode {mode:04o}); \
+         anyone who reads it can sign in as the app: chmod 600 {}",
+        path.display(),
+        crate::messages::shell_word(&path.display().to_string())
+    ));
 }
 
 /// Decodes the contents of one credential file (PEM, PFX, DER certificate or DER key) into
@@ -85,7 +109,7 @@ pub fn read_bytes(
             kind = CertFile::PemWithKey;
         }
     } else if let Some(p12) = pfx::parse(data) {
-        pfx::decode(&p12, path, passwords, material)?;
+        pfx::decode(&p12, data, path, passwords, material)?;
         kind = CertFile::Pfx;
     } else if let Ok(cert) = X509::from_der(data) {
         material.certs.push(cert);
@@ -195,6 +219,11 @@ impl Credential {
         };
         if m.certs.is_empty() {
             // The quickstart's own shape: a key file plus the certificate's SHA-1 thumbprint.
+            if configured.is_some() {
+                for (path, mode) in &m.exposed_keys {
+                    warn_key_readable_by_others(path, *mode);
+                }
+            }
             return match configured {
                 Some(thumbprints) => Ok(Credential {
                     key,
@@ -229,6 +258,9 @@ impl Credential {
             }
         }
         let (not_after, warnings) = check_validity(&chain[0], &source.cert)?;
+        for (path, mode) in &m.exposed_keys {
+            warn_key_readable_by_others(path, *mode);
+        }
         Ok(Credential {
             key,
             chain,

@@ -170,9 +170,9 @@ pub fn decode(
                     .push(PKey::private_key_from_pkcs8(&der).map_err(|_| corrupt())?);
             }
             "RSA PRIVATE KEY" if block.has_headers => {
-                material
-                    .keys
-                    .push(legacy_encrypted(&block, path, passwords)?);
+                let (key, protected) = legacy_encrypted(&block, path, passwords)?;
+                material.keys.push(key);
+                material.protected_keys += usize::from(protected);
             }
             "RSA PRIVATE KEY" => {
                 let der = block.der().map_err(fail)?;
@@ -183,7 +183,9 @@ pub fn decode(
             }
             "ENCRYPTED PRIVATE KEY" => {
                 let der = block.der().map_err(fail)?;
-                material.keys.push(encrypted_pkcs8(&der, path, passwords)?);
+                let (key, protected) = encrypted_pkcs8(&der, path, passwords)?;
+                material.keys.push(key);
+                material.protected_keys += usize::from(protected);
             }
             // Parsed (when not encrypted) only so that `graphd cert` can show what it is;
             // `check_key` refuses it afterwards.
@@ -219,7 +221,7 @@ fn encrypted_pkcs8(
     der: &[u8],
     path: &Path,
     passwords: &mut PasswordSource,
-) -> Result<PKey<Private>> {
+) -> Result<(PKey<Private>, bool)> {
     with_password(Encrypted::Key, path, passwords, |pw| {
         PKey::private_key_from_pkcs8_passphrase(der, pw.as_bytes()).ok()
     })
@@ -230,22 +232,24 @@ fn legacy_encrypted(
     block: &Block<'_>,
     path: &Path,
     passwords: &mut PasswordSource,
-) -> Result<PKey<Private>> {
+) -> Result<(PKey<Private>, bool)> {
     with_password(Encrypted::Key, path, passwords, |pw| {
         PKey::private_key_from_pem_passphrase(block.text, pw.as_bytes()).ok()
     })
 }
 
 /// Tries the supplied password (or the empty one when none is supplied, then a prompt).
+/// Also says whether a password protected it: `false` when the empty password opened it,
+/// which protects nothing.
 pub(super) fn with_password<T>(
     what: Encrypted,
     path: &Path,
     passwords: &mut PasswordSource,
     mut attempt: impl FnMut(&str) -> Option<T>,
-) -> Result<T> {
+) -> Result<(T, bool)> {
     if !passwords.supplied() {
         if let Some(v) = attempt("") {
-            return Ok(v);
+            return Ok((v, false));
         }
     }
     match passwords.get(what, path)? {
@@ -255,11 +259,15 @@ pub(super) fn with_password<T>(
         )),
         // A password set for every job (the environment) may meet a file that has none.
         Some(pw) => attempt(pw.expose_secret())
+            .map(|v| {
+                passwords.accepted();
+                (v, !pw.expose_secret().is_empty())
+            })
             .or_else(|| {
                 if pw.expose_secret().is_empty() {
                     None
                 } else {
-                    attempt("")
+                    attempt("").map(|v| (v, false))
                 }
             })
             .ok_or_else(|| Error::credential(Some(path), CredentialProblem::WrongPassword(what))),

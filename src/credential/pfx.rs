@@ -36,13 +36,17 @@ pub fn ensure_legacy_provider() -> bool {
     )
 }
 
-/// Decrypts a PFX into `material`.
+/// Decrypts a PFX (`der`, parsed as `pfx`) into `material`, once its iteration counts are
+/// known to be sane (`pfx_cost`): before OpenSSL derives any key, a password is asked for, or
+/// the MAC is probed.
 pub fn decode(
     pfx: &Pkcs12,
+    der: &[u8],
     path: &Path,
     passwords: &mut PasswordSource,
     material: &mut Material,
 ) -> Result<()> {
+    super::pfx_cost::check(der).map_err(|p| Error::credential(Some(path), p))?;
     // A failure other than the MAC's means the MAC matched: the password was right.
     let mut other_failure: Option<ErrorStack> = None;
     let parsed = with_password(Encrypted::Pfx, path, passwords, |pw| {
@@ -56,7 +60,7 @@ pub fn decode(
             }
         }
     });
-    let parsed = match parsed {
+    let (parsed, protected) = match parsed {
         Ok(p) => p,
         Err(e) => {
             let problem = if has_no_mac(pfx) {
@@ -73,6 +77,9 @@ pub fn decode(
             return Err(Error::credential(Some(path), problem));
         }
     };
+    if protected {
+        material.protected_keys += usize::from(parsed.pkey.is_some());
+    }
     material.keys.extend(parsed.pkey);
     material.certs.extend(parsed.cert);
     if let Some(ca) = parsed.ca {

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::{Material, Thumbprints, find_leaf, key_kind};
 use crate::clock;
 use crate::error::Result;
+use crate::safe_text;
 
 /// The facts about one credential, in the order they are printed.
 #[derive(Debug, Serialize)]
@@ -102,7 +103,9 @@ impl CertReport {
         }))
     }
 
-    /// The human-readable form: aligned `name: value` lines.
+    /// The human-readable form: aligned `name: value` lines. Every value is shown through
+    /// `safe_text::escape`: a certificate's subject and issuer are whatever its maker wrote,
+    /// escape sequences and bidi overrides included, and must not drive the terminal.
     pub fn to_text(&self) -> String {
         let key_match = match self.key_match {
             Some(true) => "yes",
@@ -140,6 +143,7 @@ impl CertReport {
         ];
         let mut out = String::new();
         for (name, value) in rows {
+            let value = safe_text::escape(&value);
             out.push_str(&format!("{:<12} {value}\n", format!("{name}:")));
         }
         out

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::cli_federation::{self, FederationArgs, FicEntry, IssuerEntry};
 use super::{
     AppRegistration, DEFAULT_TENANT, DEFAULT_USERS, EmulatorConfig, FaultRule, FederatedCredential,
-    IssuerKeys,
+    IssuerKeys, MAX_CLOCK_OFFSET_SECS, MAX_TOKEN_LIFETIME_SECS, MAX_USERS,
 };
 use crate::credential::{self, MAX_CREDENTIAL_FILE};
 use crate::error::{CredentialProblem, Error, Result};
@@ -85,8 +85,8 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "PATH", requires = "tls")]
     pub ca_out: Option<PathBuf>,
 
-    /// Number of synthetic users on the Graph side.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_USERS)]
+    /// Number of synthetic users on the Graph side (at most 10^12).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_USERS, value_parser = clap::value_parser!(u64).range(0..=MAX_USERS))]
     pub users: u64,
 
     /// Register an app: CLIENT_ID=CERT_PATH[:ROLE,...] (repeatable).
@@ -113,20 +113,22 @@ pub struct EmulatorArgs {
     #[arg(long)]
     pub print_env: bool,
 
-    /// Lifetime (expires_in) of issued access tokens, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 3599, value_parser = clap::value_parser!(i64).range(1..=86_400))]
+    /// Lifetime (expires_in) of issued access tokens, in seconds (1-86400).
+    #[arg(long, value_name = "SECS", default_value_t = 3599, value_parser = clap::value_parser!(i64).range(1..=MAX_TOKEN_LIFETIME_SECS))]
     pub token_lifetime: i64,
 
     /// Federated credentials, the built-in OIDC issuer and the token file.
     #[command(flatten)]
     pub federation: FederationArgs,
 
-    /// Run the emulator's clock this many seconds ahead (negative: behind) to test clock skew.
+    /// Run the emulator's clock this many seconds ahead (negative: behind) to test clock skew;
+    /// at most ten years either way.
     #[arg(
         long,
         value_name = "SECS",
         default_value_t = 0,
-        allow_negative_numbers = true
+        allow_negative_numbers = true,
+        value_parser = clap::value_parser!(i64).range(-MAX_CLOCK_OFFSET_SECS..=MAX_CLOCK_OFFSET_SECS)
     )]
     pub clock_offset: i64,
 

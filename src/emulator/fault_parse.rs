@@ -46,6 +46,10 @@ impl std::str::FromStr for FaultRule {
 
 /// Largest `huge=BYTES` accepted: the body is built in memory.
 const HUGE_BODY_MAX: usize = 256 * 1024 * 1024;
+/// Longest `slow=MS`: an hour (`hang` is for never).
+const SLOW_MAX_MS: u64 = 3_600_000;
+/// Longest `retry-after` in any form: a day, as graphd's own cap on waits is far below it.
+const RETRY_AFTER_MAX_SECS: u64 = 86_400;
 
 pub fn parse(spec: &str) -> Result<FaultRule, String> {
     let spec = spec.trim();
@@ -92,6 +96,11 @@ fn action(side: Side, name: &str, arg: Option<&str>) -> Result<FaultAction, Stri
         }
         "slow" => {
             let ms = number(arg.ok_or("slow needs milliseconds: slow=1500")?, "slow")?;
+            if ms > SLOW_MAX_MS {
+                return Err(format!(
+                    "slow={ms}: at most {SLOW_MAX_MS} (an hour); use hang to never answer"
+                ));
+            }
             Ok(FaultAction::Delay(Duration::from_millis(ms)))
         }
         "hang" => no_arg(FaultAction::Hang),
@@ -185,8 +194,20 @@ fn apply_option(rule: &mut FaultRule, key: &str, value: &str) -> Result<(), Stri
 }
 
 fn parse_retry_after(value: &str) -> Result<RetryAfter, String> {
+    let within = |secs: u64| {
+        if secs <= RETRY_AFTER_MAX_SECS {
+            Ok(secs)
+        } else {
+            Err(format!(
+                "retry-after {value:?} is out of range (at most {RETRY_AFTER_MAX_SECS} seconds)"
+            ))
+        }
+    };
     if let Some(secs) = value.strip_prefix("date:") {
-        return Ok(RetryAfter::HttpDate(number(secs, "retry-after=date:")?));
+        return Ok(RetryAfter::HttpDate(within(number(
+            secs,
+            "retry-after=date:",
+        )?)?));
     }
     if value.contains('.') {
         let secs: f64 = value
@@ -197,7 +218,7 @@ fn parse_retry_after(value: &str) -> Result<RetryAfter, String> {
         }
         return Ok(RetryAfter::Fractional(secs));
     }
-    Ok(RetryAfter::Seconds(number(value, "retry-after")?))
+    Ok(RetryAfter::Seconds(within(number(value, "retry-after")?)?))
 }
 
 fn status_arg(arg: Option<&str>) -> Result<u16, String> {
@@ -326,6 +347,11 @@ mod tests {
             "graph:html=99",
             "token:huge=1",
             "token:",
+            // Issue 16, finding 11: numbers that would overflow a clock.
+            "graph:slow=18446744073709551615",
+            "graph:429,retry-after=18446744073709551615",
+            "graph:429,retry-after=date:18446744073709551615",
+            "graph:429,retry-after=86401",
         ] {
             let e = parse(bad).unwrap_err();
             assert!(!e.is_empty(), "{bad}");

@@ -100,23 +100,31 @@ fn set_retry_after(r: &mut Resp, ra: RetryAfter, side: Side, ctx: &Ctx) {
             let exact = clock
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .unwrap_or_default();
-            let date_secs = exact.as_secs() + s + u64::from(exact.subsec_nanos() > 0);
+            let date_secs = exact
+                .as_secs()
+                .saturating_add(s)
+                .saturating_add(u64::from(exact.subsec_nanos() > 0));
             let date = SystemTime::UNIX_EPOCH + Duration::from_secs(date_secs);
             let wait = Duration::from_secs(date_secs).saturating_sub(exact);
             (httpdate::fmt_http_date(date), wait)
         }
     };
     respond::set_header(r, "retry-after", &value);
-    ctx.shared.state.retry_after_sent(side, now + wait);
+    ctx.shared
+        .state
+        .retry_after_sent(side, now.checked_add(wait).unwrap_or(now));
 }
 
 /// The emulator's clock as a `SystemTime` (the real one plus the configured offset).
 pub(super) fn emulator_time(ctx: &Ctx) -> SystemTime {
     let offset = ctx.shared.clock_offset;
     let magnitude = Duration::from_secs(offset.unsigned_abs());
-    if offset >= 0 {
-        SystemTime::now() + magnitude
+    let now = SystemTime::now();
+    // The offset is range-checked at start; saturate anyway rather than panic on a clock.
+    let shifted = if offset >= 0 {
+        now.checked_add(magnitude)
     } else {
-        SystemTime::now() - magnitude
-    }
+        now.checked_sub(magnitude)
+    };
+    shifted.unwrap_or(now)
 }

@@ -61,6 +61,13 @@ pub const DEFAULT_USERS: u64 = 250;
 /// The most synthetic users (ids carry the index in 60 bits).
 pub const MAX_USERS: u64 = 1_000_000_000_000;
 
+/// The furthest the emulator's clock may run ahead of or behind the real one: ten years, far
+/// beyond any skew worth testing, and far from where `now + offset` could overflow.
+pub const MAX_CLOCK_OFFSET_SECS: i64 = 10 * 366 * 86_400;
+
+/// The longest `expires_in` the emulator issues: a day (Entra's own stay under 28 hours).
+pub const MAX_TOKEN_LIFETIME_SECS: i64 = 86_400;
+
 /// How to run an emulator.
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {
@@ -183,7 +190,7 @@ pub(crate) struct Shared {
 impl Shared {
     /// The emulator's clock, unix seconds.
     pub fn now(&self) -> i64 {
-        clock::now_unix() + self.clock_offset
+        clock::now_unix().saturating_add(self.clock_offset)
     }
 
     pub fn is_tenant(&self, t: &str) -> bool {
@@ -359,11 +366,18 @@ fn check(config: &EmulatorConfig) -> Result<()> {
             allowed: "at least one second",
         }));
     }
-    if config.token_lifetime_secs < 1 {
+    if !(1..=MAX_TOKEN_LIFETIME_SECS).contains(&config.token_lifetime_secs) {
         return Err(Error::Usage(UsageProblem::OutOfRange {
             flag: "--token-lifetime",
             value: config.token_lifetime_secs.to_string(),
-            allowed: "at least one second",
+            allowed: "between 1 and 86400 seconds",
+        }));
+    }
+    if !(-MAX_CLOCK_OFFSET_SECS..=MAX_CLOCK_OFFSET_SECS).contains(&config.clock_offset_secs) {
+        return Err(Error::Usage(UsageProblem::OutOfRange {
+            flag: "--clock-offset",
+            value: config.clock_offset_secs.to_string(),
+            allowed: "within ten years (316224000 seconds) either way",
         }));
     }
     for app in &config.apps {

@@ -87,22 +87,53 @@ fn header(req: &Request<Incoming>, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The origin the client addressed, when it is this port under a loopback name.
-fn origin(shared: &Shared, side: Side, host: Option<&str>) -> String {
-    let port = match side {
+fn port_of(shared: &Shared, side: Side) -> u16 {
+    match side {
         Side::Token => shared.token_port,
         Side::Graph => shared.graph_port,
-    };
-    let ok = host
-        .and_then(|h| h.rsplit_once(':'))
-        .is_some_and(|(name, p)| {
-            p.parse::<u16>() == Ok(port)
-                && (name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost"))
-        });
-    match (ok, host) {
-        (true, Some(h)) => format!("{}://{}", shared.scheme, h.to_ascii_lowercase()),
-        _ => format!("{}://127.0.0.1:{port}", shared.scheme),
     }
+}
+
+/// Whether the `Host` header names this side's own address: 127.0.0.1 or localhost, with its
+/// port (which may be left out only when it is the scheme's default, RFC 9110 §7.2).
+///
+/// Anything else is refused: a web page whose host name resolves to 127.0.0.1 (DNS
+/// rebinding) makes a browser on this machine send requests here under that name, and the
+/// emulator hands out tokens to whoever reaches it.
+fn addressed_here(shared: &Shared, side: Side, host: Option<&str>) -> bool {
+    let Some(host) = host else { return false };
+    let port = port_of(shared, side);
+    let default_port = if shared.scheme == "https" { 443 } else { 80 };
+    let (name, given) = match host.rsplit_once(':') {
+        Some((name, p)) => match p.parse::<u16>() {
+            Ok(p) => (name, p),
+            Err(_) => return false,
+        },
+        None => (host, default_port),
+    };
+    given == port && (name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost"))
+}
+
+/// The origin the client addressed (checked by [`addressed_here`] first).
+fn origin(shared: &Shared, side: Side, host: &str) -> String {
+    let port = port_of(shared, side);
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    format!("{}://{}:{port}", shared.scheme, name.to_ascii_lowercase())
+}
+
+/// The answer to a request addressed to another host (RFC 9110 §15.5.20, 421 Misdirected
+/// Request), or without a `Host` header at all (RFC 9112 §3.2: 400).
+fn misdirected(shared: &Shared, side: Side, host: Option<&str>) -> Resp {
+    let port = port_of(shared, side);
+    let status = if host.is_some() { 421 } else { 400 };
+    respond::with_body(
+        status,
+        respond::TEXT,
+        format!(
+            "the graphd emulator answers only requests for 127.0.0.1:{port} or localhost:{port} \
+             (the Host header names another host)\n"
+        ),
+    )
 }
 
 /// Answers one request; a handler that panics gets the client a `500` and is recorded (see
@@ -125,6 +156,27 @@ async fn handle(req: Request<Incoming>, side: Side, shared: Arc<Shared>) -> Resu
 
 async fn answer(req: Request<Incoming>, side: Side, shared: Arc<Shared>) -> Result<Resp, Dropped> {
     let arrival = Instant::now();
+    let host = header(&req, "host");
+    if !addressed_here(&shared, side, host.as_deref()) {
+        // Before the fault plan and the counters: such a request is not one of the client's.
+        let response = misdirected(&shared, side, host.as_deref());
+        shared.state.record(RequestRecord {
+            side,
+            method: req.method().to_string(),
+            path: req.uri().path().to_string(),
+            consistency_level: None,
+            client_request_id: None,
+            user_agent: header(&req, "user-agent"),
+            retry_attempt: None,
+            authorization: req.headers().contains_key("authorization"),
+            status: response.status().as_u16(),
+            fault: None,
+            early: false,
+            at: arrival.duration_since(shared.started),
+        });
+        return Ok(response);
+    }
+    let host = host.unwrap_or_default();
     // The emulator-only admin endpoint is not Graph: no faults, and it shifts no schedule.
     let eligible = match side {
         Side::Graph => !graph::is_admin_path(req.uri().path()),
@@ -151,12 +203,11 @@ async fn answer(req: Request<Incoming>, side: Side, shared: Arc<Shared>) -> Resu
         early,
         at: arrival.duration_since(shared.started),
     };
-    let host = header(&req, "host");
     let ctx = Ctx {
         now: shared.now(),
         request_id: uuid::Uuid::new_v4().to_string(),
         client_request_id,
-        origin: origin(&shared, side, host.as_deref()),
+        origin: origin(&shared, side, &host),
         shared: Arc::clone(&shared),
     };
     let mut next_link = None;

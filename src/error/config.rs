@@ -5,7 +5,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use super::{CredentialProblem, FileProblem};
+use super::{CredentialProblem, DirProblem, FileProblem};
 
 /// What is wrong with the `--config` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +63,11 @@ pub enum ConfigProblem {
     TokenCacheDir {
         path: PathBuf,
     },
+    /// The token cache directory or one of its ancestors lets someone else replace entries.
+    TokenCacheUnsafe {
+        path: PathBuf,
+        problem: DirProblem,
+    },
     /// The password could not be read from stdin or the terminal.
     PasswordInput {
         from: &'static str,
@@ -78,6 +83,12 @@ pub enum ConfigProblem {
     AppsFile {
         path: PathBuf,
         detail: String,
+    },
+    /// The scope asks for a Graph token (`resource`, an origin) but the Graph endpoint
+    /// (`endpoint`, an origin) is another host, and `--scope` did not say that is intended.
+    GraphTokenElsewhere {
+        resource: String,
+        endpoint: String,
     },
 }
 
@@ -120,6 +131,11 @@ impl fmt::Display for ConfigProblem {
                 "token cache {} is not a directory owned by you and closed to others",
                 path.display()
             ),
+            ConfigProblem::TokenCacheUnsafe { path, problem } => write!(
+                f,
+                "token cache {}: {problem}, who could then replace the cached tokens",
+                path.display()
+            ),
             ConfigProblem::PasswordInput { from, reason } => {
                 write!(f, "cannot read the password from {from}: {reason}")
             }
@@ -136,6 +152,11 @@ impl fmt::Display for ConfigProblem {
                 write!(f, "cannot listen on {addr}: {reason}")
             }
             ConfigProblem::AppsFile { path, detail } => write!(f, "{}: {detail}", path.display()),
+            ConfigProblem::GraphTokenElsewhere { resource, endpoint } => write!(
+                f,
+                "the Graph endpoint {endpoint} is not {resource}, yet the scope asks for a {resource} token: \
+                 graphd does not send a Microsoft Graph token to another host"
+            ),
         }
     }
 }
@@ -180,6 +201,16 @@ impl ConfigProblem {
                 "use a private directory, e.g. `mkdir -m 700 {}`",
                 path.display()
             ),
+            ConfigProblem::TokenCacheUnsafe { problem, .. } => match problem {
+                DirProblem::WritableByOthers { dir, .. } => format!(
+                    "keep the cache where only you (and root) can write on the whole path, such as \
+                     ~/.cache/graphd, or restrict the directory: chmod g-w,o-w {}",
+                    crate::messages::shell_word(&dir.display().to_string())
+                ),
+                _ => "keep the cache where only you (and root) own and can write the whole path, \
+                      such as ~/.cache/graphd"
+                    .into(),
+            },
             ConfigProblem::PasswordInput { .. } => {
                 "give the password with --password-file FILE or AZURE_CLIENT_CERTIFICATE_PASSWORD instead"
                     .into()
@@ -196,6 +227,11 @@ impl ConfigProblem {
                 "run the command again and type the same password twice".into()
             }
             ConfigProblem::Listen { .. } => "choose another port, or 0 for any free one".into(),
+            ConfigProblem::GraphTokenElsewhere { resource, endpoint } => format!(
+                "check where the endpoint comes from (--graph, GRAPHD_GRAPH_ENDPOINT, the config file's \
+                 \"endpoint\" or \"graph\"); if {endpoint} is your own gateway to Graph, say so with \
+                 --scope {resource}/.default"
+            ),
             ConfigProblem::AppsFile { .. } => "expected [{\"client_id\": \"GUID\", \"certificate\": \"cert.pem\", \
                  \"roles\": [\"User.Read.All\"]}]"
                 .into(),

@@ -80,6 +80,12 @@ pub enum CredentialProblem {
     ChangedWhileRunning,
     /// An encrypted PFX without an integrity MAC (`-nomac`), which OpenSSL 3.0 cannot open.
     PfxWithoutMac,
+    /// A PFX whose key derivations ask for more iterations than any real tool writes (one
+    /// derivation over the limit, or, with `total`, all of them together).
+    PfxTooCostly {
+        iterations: u64,
+        total: bool,
+    },
 }
 
 impl fmt::Display for CredentialProblem {
@@ -143,6 +149,17 @@ impl fmt::Display for CredentialProblem {
             ),
             PfxWithoutMac => f.write_str(
                 "the PFX is encrypted but has no integrity MAC (made with -nomac); OpenSSL cannot open it",
+            ),
+            PfxTooCostly { iterations, total } => write!(
+                f,
+                "the PFX asks for {iterations} key-derivation iterations{}, far more than any tool \
+                 writes (at most {} allowed); not opened, as that would take minutes of CPU",
+                if *total { " in all" } else { "" },
+                if *total {
+                    "2000000 in all"
+                } else {
+                    "1000000 each"
+                }
             ),
         }
     }
@@ -211,6 +228,10 @@ impl CredentialProblem {
             ChangedWhileRunning => "run the command again: it reads the new certificate",
             PfxWithoutMac => {
                 "convert it to PEM with `openssl pkcs12 -in FILE -nodes -out cred.pem` (then chmod 600 cred.pem), or export the PFX again with a MAC"
+            }
+            PfxTooCostly { .. } => {
+                "export the credential again with the tool's usual settings (OpenSSL writes 2048 iterations, \
+                 Java keytool 10000); a PFX from an untrusted source may be made to stall whatever opens it"
             }
         };
         Some(h.to_string())

@@ -2,6 +2,7 @@
 //! certificate, password, config, CA, federated token). Never holds file contents.
 
 use std::fmt;
+use std::path::PathBuf;
 
 /// Why a file cannot be read. The caller says what the file was for (and so picks the hint).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,5 +56,46 @@ impl FileProblem {
             FileProblem::Unreadable(_) => "check the path and that the file is readable",
             _ => return None,
         })
+    }
+}
+
+/// Why a directory cannot be trusted to keep what graphd puts in it (OpenSSH's StrictModes
+/// rules): someone else could replace, rename or delete its entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DirProblem {
+    /// It belongs to another user (neither this one nor root).
+    OwnedByOther { dir: PathBuf, uid: u32 },
+    /// Group- or world-writable without the sticky bit (and the group is not this user's own).
+    WritableByOthers { dir: PathBuf, mode: u32 },
+    /// It could not be inspected.
+    Uninspectable { dir: PathBuf, reason: String },
+}
+
+impl DirProblem {
+    /// The directory the problem is about.
+    pub fn dir(&self) -> &std::path::Path {
+        match self {
+            DirProblem::OwnedByOther { dir, .. }
+            | DirProblem::WritableByOthers { dir, .. }
+            | DirProblem::Uninspectable { dir, .. } => dir,
+        }
+    }
+}
+
+impl fmt::Display for DirProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DirProblem::OwnedByOther { dir, uid } => {
+                write!(f, "{} belongs to another user (uid {uid})", dir.display())
+            }
+            DirProblem::WritableByOthers { dir, mode } => write!(
+                f,
+                "other users can write into {} (mode {mode:04o}, no sticky bit)",
+                dir.display()
+            ),
+            DirProblem::Uninspectable { dir, reason } => {
+                write!(f, "cannot inspect {}: {reason}", dir.display())
+            }
+        }
     }
 }

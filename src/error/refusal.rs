@@ -90,12 +90,19 @@ pub struct TokenRefusal {
     pub context: RefusalContext,
 }
 
-/// Server text as it may be shown: one line, no control characters (a hostile or broken
-/// server must not drive the terminal), at most `max` characters.
+/// Server text as it may be shown: one line, no control characters and no bidi overrides (a
+/// hostile or broken server must not drive the terminal or reorder the line), at most `max`
+/// characters.
 pub fn printable(text: &str, max: usize) -> String {
     let mut out: String = text
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if crate::safe_text::is_unsafe(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .take(max)
         .collect();
     if text.chars().nth(max).is_some() {

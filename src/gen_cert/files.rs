@@ -5,13 +5,16 @@
 //! itself (created with its final mode through `O_CREAT | O_EXCL`, never widened or narrowed
 //! afterwards), fsynced, and only then renamed into place: with `renameat2(RENAME_NOREPLACE)`
 //! unless `--force`, so a file that appears meanwhile is not replaced either. All existence
-//! checks happen before anything is written.
+//! checks happen before anything is written, and so does the check that nobody else can
+//! replace entries of the directory (`dir_trust`: group- or world-writable without the sticky
+//! bit is refused), where someone could otherwise swap `cert.pem` before it is uploaded.
 
 use std::fs::{self, DirBuilder, File};
 use std::io;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
+use crate::dir_trust;
 use crate::error::{Error, Result};
 use crate::fileio::{self, Replace};
 
@@ -67,7 +70,10 @@ impl OutDir {
             return Err(Error::out_not_directory(dir));
         }
         let missing = match fs::metadata(dir) {
-            Ok(meta) if meta.is_dir() => false,
+            Ok(meta) if meta.is_dir() => {
+                dir_trust::check_writers(dir, &meta).map_err(Error::out_shared_directory)?;
+                false
+            }
             Ok(_) => return Err(Error::out_not_directory(dir)),
             // A dangling symlink: creating the directory would fail; say what it is.
             Err(e) if e.kind() == io::ErrorKind::NotFound && fs::symlink_metadata(dir).is_ok() => {
@@ -79,7 +85,12 @@ impl OutDir {
                     .filter(|p| !p.as_os_str().is_empty())
                     .unwrap_or(Path::new("."));
                 match fs::metadata(parent) {
-                    Ok(meta) if meta.is_dir() => true,
+                    // Whoever can write into the parent can replace the new directory.
+                    Ok(meta) if meta.is_dir() => {
+                        dir_trust::check_writers(parent, &meta)
+                            .map_err(Error::out_shared_directory)?;
+                        true
+                    }
                     Ok(_) => return Err(Error::out_not_directory(parent)),
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {
                         return Err(Error::out_parent_missing(dir, parent));
@@ -280,5 +291,26 @@ mod tests {
         assert!(e.to_string().contains(&parent), "{e}");
         assert_eq!(e.exit_code(), 3);
         assert!(OutDir::check(Path::new(""), &["k"], false).is_err());
+    }
+
+    /// Issue 16, finding 7: a directory others can write into is refused, before anything
+    /// is written, whether --out exists or is to be created in it.
+    #[test]
+    fn a_directory_others_can_write_into_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let shared = tmp.path().join("shared");
+        fs::create_dir(&shared).unwrap();
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o777)).unwrap();
+        for out in [shared.clone(), shared.join("certs")] {
+            let e = OutDir::check(&out, &["a"], false).unwrap_err();
+            assert!(e.to_string().contains("other users can write into"), "{e}");
+            assert!(e.hint().unwrap().contains("chmod g-w,o-w"), "{e}");
+            assert_eq!(e.exit_code(), 3);
+        }
+        assert_eq!(listing(&shared), Vec::<String>::new());
+        // The sticky bit (/tmp) keeps others from touching our entries.
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o1777)).unwrap();
+        assert!(OutDir::check(&shared, &["a"], false).is_ok());
+        assert!(OutDir::check(&shared.join("certs"), &["a"], false).is_ok());
     }
 }

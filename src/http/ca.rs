@@ -1,4 +1,6 @@
-//! `--ca-file` (`GRAPHD_CA_FILE`): extra trusted roots, read and checked before any request.
+//! `--ca-file` (`GRAPHD_CA_FILE`): extra trusted roots, read and checked before any request;
+//! and which roots they are added to: the system's, or those of `SSL_CERT_FILE` /
+//! `SSL_CERT_DIR`.
 
 use std::path::Path;
 
@@ -32,4 +34,29 @@ pub fn read_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>> {
                 .ok_or_else(|| fail(CaFileProblem::Unusable))
         })
         .collect()
+}
+
+/// The environment variables that replace the system's trusted roots, if any is set.
+///
+/// rustls' platform verifier on Linux loads roots with rustls-native-certs, which reads
+/// `SSL_CERT_FILE` and `SSL_CERT_DIR` exactly as OpenSSL documents them and, when either is
+/// set, loads roots from there *instead of* the system store (an unreadable or empty file
+/// then leaves no system root at all). `SSL_CERT_FILE` counts when present at all, even
+/// empty; `SSL_CERT_DIR` when it names a directory (its `:`-separated list has a non-empty
+/// entry). This mirrors that rule, to say it in `-v` and in TLS failures.
+pub fn roots_override() -> Option<String> {
+    let file = std::env::var_os("SSL_CERT_FILE");
+    let dir = std::env::var_os("SSL_CERT_DIR")
+        .filter(|d| std::env::split_paths(d).any(|p| !p.as_os_str().is_empty()));
+    let shown = |name: &str, value: &std::ffi::OsStr| format!("{name}={}", value.to_string_lossy());
+    match (file, dir) {
+        (Some(f), Some(d)) => Some(format!(
+            "{} and {}",
+            shown("SSL_CERT_FILE", &f),
+            shown("SSL_CERT_DIR", &d)
+        )),
+        (Some(f), None) => Some(shown("SSL_CERT_FILE", &f)),
+        (None, Some(d)) => Some(shown("SSL_CERT_DIR", &d)),
+        (None, None) => None,
+    }
 }

@@ -39,20 +39,28 @@ pub fn classify(e: &reqwest::Error, timeout: Option<Duration>) -> (NetworkKind, 
             Some(t) => format!("no answer within {} s (--timeout)", t.as_secs()),
             None => "no answer within --timeout".to_string(),
         },
-        NetworkKind::Tls => tls_detail(&innermost),
+        NetworkKind::Tls => tls_detail(&innermost, super::ca::roots_override().as_deref()),
         _ => crate::error::io_reason(&std::io::Error::other(innermost)),
     };
     (kind, detail)
 }
 
-/// rustls' certificate errors in words; anything else as rustls says it.
-fn tls_detail(text: &str) -> String {
+/// rustls' certificate errors in words; anything else as rustls says it. `roots_override`
+/// names the variables that replaced the system's roots, if any (`ca::roots_override`).
+fn tls_detail(text: &str, roots_override: Option<&str>) -> String {
     let text = text.trim();
     let Some(reason) = text.strip_prefix("invalid peer certificate: ") else {
         return text.to_string();
     };
     if reason.starts_with("UnknownIssuer") {
-        "the server's certificate is not trusted (unknown issuer)".into()
+        match roots_override {
+            // The usual cause when these are set: they replace the system's roots.
+            Some(vars) => format!(
+                "the server's certificate is not trusted (unknown issuer); trusted roots come \
+                 from {vars}, not the system's, and from --ca-file"
+            ),
+            None => "the server's certificate is not trusted (unknown issuer)".into(),
+        }
     } else if reason.starts_with("Expired") {
         "the server's certificate has expired".into()
     } else if reason.starts_with("NotValidForName") {
@@ -71,15 +79,26 @@ mod tests {
     #[test]
     fn certificate_errors_are_put_in_words() {
         assert_eq!(
-            tls_detail("invalid peer certificate: UnknownIssuer"),
+            tls_detail("invalid peer certificate: UnknownIssuer", None),
             "the server's certificate is not trusted (unknown issuer)"
         );
         assert_eq!(
-            tls_detail("invalid peer certificate: NotValidForNameContext { expected: .. }"),
+            tls_detail(
+                "invalid peer certificate: UnknownIssuer",
+                Some("SSL_CERT_FILE=/x.pem")
+            ),
+            "the server's certificate is not trusted (unknown issuer); trusted roots come from \
+             SSL_CERT_FILE=/x.pem, not the system's, and from --ca-file"
+        );
+        assert_eq!(
+            tls_detail(
+                "invalid peer certificate: NotValidForNameContext { expected: .. }",
+                None
+            ),
             "the server's certificate is not valid for this host name"
         );
         assert_eq!(
-            tls_detail("received corrupt message"),
+            tls_detail("received corrupt message", None),
             "received corrupt message"
         );
     }

@@ -1,12 +1,14 @@
-//! The one HTTP client of the process, and the retry loop every request goes through.
+//! The HTTP client of the process, and the retry loop every request goes through.
 //!
-//! Built once, with rustls (ring) whose platform verifier reads the system roots only for the
-//! first TLS connection (OpenSSL 3.0 through native-tls parsed the whole CA bundle twice on
-//! every run, ~40 ms, even for plain-http loopback): timeouts, a
-//! `graphd/<version>` user agent, no redirects (a redirected token request is an SSRF risk,
-//! oauth2-rs explains why; a redirected Graph request would carry the bearer elsewhere), extra
-//! trusted roots from `--ca-file`, proxies from the environment except for loopback
-//! (`proxy`). There is no option to turn certificate verification off.
+//! Built on first use, with rustls (ring): timeouts, a `graphd/<version>` user agent, no
+//! redirects (a redirected token request is an SSRF risk, oauth2-rs explains why; a redirected
+//! Graph request would carry the bearer elsewhere), proxies from the environment except for
+//! loopback (`proxy`). `https://` goes through a client whose platform verifier trusts the
+//! system's roots (or, when `SSL_CERT_FILE` / `SSL_CERT_DIR` is set, theirs instead: `ca`)
+//! plus `--ca-file`'s, read when that client is built; plain `http://`, which the URL policy
+//! allows for loopback only (the emulator), goes through one with no roots, so such a run
+//! never reads the system's (OpenSSL 3.0 through native-tls parsed the whole CA bundle twice
+//! on every run, ~40 ms). There is no option to turn certificate verification off.
 //!
 //! Retries only what is transient (`retry`): connect and read failures, timeouts, 429, 500,
 //! 502, 503, 504, honouring `Retry-After`, else exponential backoff with jitter. `-v` traces
@@ -49,7 +51,10 @@ pub struct Http {
     proxies: Vec<(&'static str, reqwest::Proxy)>,
     timeout: Duration,
     max_retries: u32,
+    /// For `https://`, with trusted roots.
     client: OnceLock<reqwest::Client>,
+    /// For plain `http://` (loopback only): no roots read.
+    plain: OnceLock<reqwest::Client>,
 }
 
 /// A whole response: status, headers and a body read within a size limit. Its Debug shows
@@ -91,6 +96,18 @@ impl Fetched {
     }
 }
 
+/// Whether a client build failed because no trusted root certificate was found at all.
+fn no_roots_found(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.to_string().contains("No CA certificates were loaded") {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
 /// A current-thread runtime for one command: graphd does one thing at a time.
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
@@ -122,16 +139,28 @@ impl Http {
             timeout: opts.timeout,
             max_retries: opts.max_retries,
             client: OnceLock::new(),
+            plain: OnceLock::new(),
         })
     }
 
-    /// The client, built now if this is the first request of the process. rustls' platform
-    /// verifier reads the system roots only when a TLS connection first needs them, so
-    /// plain-http loopback runs (the emulator) never pay for them.
-    fn client(&self) -> Result<&reqwest::Client> {
-        if let Some(client) = self.client.get() {
+    /// The client for `url`, built now if this is the first request of the process that
+    /// needs it. Plain `http://` (loopback only, by the URL policy: the emulator) gets a
+    /// client without trusted roots, so such a run never reads the system's; an `https://`
+    /// URL gets the verifying one, whose roots are read when it is built.
+    fn client_for(&self, url: &Url) -> Result<&reqwest::Client> {
+        let (cell, verified) = if url.scheme() == "http" {
+            (&self.plain, false)
+        } else {
+            (&self.client, true)
+        };
+        if let Some(client) = cell.get() {
             return Ok(client);
         }
+        let client = self.build(verified)?;
+        Ok(cell.get_or_init(|| client))
+    }
+
+    fn builder(&self) -> reqwest::ClientBuilder {
         install_crypto_provider();
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("graphd/", env!("CARGO_PKG_VERSION")))
@@ -140,16 +169,61 @@ impl Http {
             .timeout(self.timeout)
             // Only the proxies read by `proxy::from_env` (loopback bypassed), never reqwest's own.
             .no_proxy();
-        for root in &self.roots {
-            builder = builder.add_root_certificate(root.clone());
-        }
         for (_, proxy) in &self.proxies {
             builder = builder.proxy(proxy.clone());
         }
-        let client = builder
-            .build()
-            .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
-        Ok(self.client.get_or_init(|| client))
+        builder
+    }
+
+    /// Builds a client: `verified` with the platform's roots (or `SSL_CERT_FILE` /
+    /// `SSL_CERT_DIR`'s, see `ca::roots_override`) plus `--ca-file`'s, else with no roots.
+    fn build(&self, verified: bool) -> Result<reqwest::Client> {
+        let internal =
+            |e: reqwest::Error| Error::Internal(format!("cannot build the HTTP client: {e}"));
+        if !verified {
+            return self
+                .builder()
+                .tls_certs_only(Vec::new())
+                .build()
+                .map_err(internal);
+        }
+        let override_vars = ca::roots_override();
+        if let Some(vars) = &override_vars {
+            messages::trace(&format!(
+                "TLS: trusting the roots of {vars} instead of the system's{}",
+                if self.roots.is_empty() {
+                    ""
+                } else {
+                    ", plus --ca-file's"
+                }
+            ));
+        }
+        let mut builder = self.builder();
+        for root in &self.roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        match builder.build() {
+            Ok(client) => Ok(client),
+            // The platform verifier refuses to start with no root at all (an empty or
+            // missing SSL_CERT_FILE, a system without CA certificates): the trust that
+            // leaves is --ca-file's alone, so that is what graphd uses, and says so.
+            Err(e) if no_roots_found(&e) => {
+                let from = override_vars.unwrap_or_else(|| "the system".to_string());
+                messages::warn(&format!(
+                    "no trusted root certificate in {from}: only --ca-file's are trusted{}",
+                    if self.roots.is_empty() {
+                        " (none given), so no https:// server is"
+                    } else {
+                        ""
+                    }
+                ));
+                self.builder()
+                    .tls_certs_only(self.roots.iter().cloned())
+                    .build()
+                    .map_err(internal)
+            }
+            Err(e) => Err(internal(e)),
+        }
     }
 
     /// Sends the request `build` makes (called afresh for every attempt, so a new assertion
@@ -213,7 +287,7 @@ impl Http {
         build: &mut impl FnMut(&reqwest::Client) -> Result<reqwest::RequestBuilder>,
         attempt: &mut u32,
     ) -> Result<Response> {
-        let client = self.client()?;
+        let client = self.client_for(url)?;
         let host = host_of(url);
         loop {
             *attempt += 1;
@@ -383,8 +457,10 @@ mod tests {
             timeout: Duration::from_secs(1),
             max_retries: 0,
             client: OnceLock::new(),
+            plain: OnceLock::new(),
         };
-        http.client().unwrap();
+        http.client_for(&Url::parse("https://graph.microsoft.com").unwrap())
+            .unwrap();
         let shown = format!("{http:?}");
         assert!(
             shown.contains("HTTPS_PROXY") && !shown.contains("hunter2"),

@@ -1,8 +1,12 @@
 //! Items as rows: which fields become columns and how a JSON value becomes a cell (the
 //! table's layout is `layout`'s).
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 use serde_json::value::RawValue;
+
+use crate::safe_text;
 
 /// The item's own field names in the order received (without `@odata.*` annotations), for
 /// `get --all` in table or CSV form when no columns were chosen; a non-object item is one
@@ -42,7 +46,8 @@ impl<'de> serde::Deserialize<'de> for Keys {
 
 /// The item's values for `columns`: strings as is, arrays of scalars joined with "; ",
 /// objects as JSON, missing and null as empty; a non-object item fills a `value` column.
-/// For a terminal, control characters (escape sequences included) become spaces.
+/// For a person (a table, anything on a terminal), control characters and bidi controls are
+/// shown as escapes (`safe_text`): a Graph value must not drive the terminal.
 pub fn cells(item: &RawValue, columns: &[String], for_terminal: bool) -> Vec<String> {
     let parsed: Value = serde_json::from_str(item.get()).unwrap_or(Value::Null);
     let lone = |c: &String| (c == "value").then_some(&parsed);
@@ -67,15 +72,29 @@ pub fn cells(item: &RawValue, columns: &[String], for_terminal: bool) -> Vec<Str
                     .join("; "),
                 Some(other) => other.to_string(),
             };
-            if for_terminal {
-                text.chars()
-                    .map(|ch| if ch.is_control() { ' ' } else { ch })
-                    .collect()
-            } else {
-                text
-            }
+            if for_terminal { shown(text) } else { text }
         })
         .collect()
+}
+
+/// `text` as a person may see it (see [`cells`]).
+pub fn shown(text: String) -> String {
+    match safe_text::escape(&text) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(escaped) => escaped,
+    }
+}
+
+/// A CSV cell a spreadsheet would run as a formula, made inert with a leading `'`: cells
+/// that start with `=`, `+`, `-`, `@`, a tab or a carriage return (OWASP, "CSV Injection",
+/// <https://owasp.org/www-community/attacks/CSV_Injection>). Excel, LibreOffice and Google
+/// Sheets show the rest of the cell as text. `--csv-raw` turns this off for programs.
+pub fn defuse_formula(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
 }
 
 #[cfg(test)]
@@ -106,9 +125,26 @@ mod tests {
         ]);
         assert_eq!(
             cells(&item, &cols, true),
-            ["1", "A B [31m", "1; 2", "", "3", r#"{"x":1}"#, ""]
+            ["1", "A\\tB\\u{1b}[31m", "1; 2", "", "3", r#"{"x":1}"#, ""]
         );
         assert_eq!(cells(&item, &cols, false)[1], "A\tB\u{1b}[31m");
+    }
+
+    #[test]
+    fn formulas_are_defused() {
+        for (cell, out) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1", "'+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("a=b", "a=b"),
+            (" =1", " =1"),
+            ("", ""),
+        ] {
+            assert_eq!(defuse_formula(cell.to_string()), out, "{cell:?}");
+        }
     }
 
     #[test]

@@ -98,6 +98,41 @@ fn tokens(body: &[u8], layout: Layout) -> Vec<u8> {
     out
 }
 
+/// Valid JSON text with the characters that must not reach a terminal as they are (DEL, C1
+/// controls, bidi overrides and isolates; see `safe_text`) written as JSON `\uXXXX` escapes:
+/// the same JSON value, shown safely. JSON itself already escapes C0 controls in strings, and
+/// outside strings valid JSON holds none of these, so a scan of the bytes is exact: each is a
+/// whole UTF-8 sequence (`7F`, `C2 80`-`C2 9F`, `E2 80 AA`-`E2 80 AE`, `E2 81 A6`-`E2 81 A9`).
+pub fn escape_for_terminal(text: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let unsafe_at = |i: usize| -> Option<(usize, u32)> {
+        match text[i..] {
+            [0x7f, ..] => Some((1, 0x7f)),
+            [0xc2, b @ 0x80..=0x9f, ..] => Some((2, u32::from(b))),
+            [0xe2, 0x80, b @ 0xaa..=0xae, ..] => Some((3, 0x2000 + u32::from(b) - 0x80)),
+            [0xe2, 0x81, b @ 0xa6..=0xa9, ..] => Some((3, 0x2040 + u32::from(b) - 0x80)),
+            _ => None,
+        }
+    };
+    if !(0..text.len()).any(|i| unsafe_at(i).is_some()) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = Vec::with_capacity(text.len() + 32);
+    let mut i = 0;
+    while i < text.len() {
+        match unsafe_at(i) {
+            Some((len, code)) => {
+                out.extend_from_slice(format!("\\u{code:04x}").as_bytes());
+                i += len;
+            }
+            None => {
+                out.push(text[i]);
+                i += 1;
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +174,24 @@ mod tests {
         let graph = r#"{"value":[{"id":"1","big":123456789012345678901234567890}],"k":"\u00e9"}"#;
         let back = relayout(pretty(graph).as_bytes(), Layout::Compact).unwrap();
         assert_eq!(back, graph.as_bytes());
+    }
+
+    #[test]
+    fn terminal_escapes_keep_the_json_value() {
+        let text = "{\"k\u{202e}\":\"a\u{9b}31m\u{7f}b\u{2066}c\u{2069}\",\"é\":\"日本\u{200f}\"}";
+        let out = escape_for_terminal(text.as_bytes());
+        let shown = std::str::from_utf8(&out).unwrap();
+        let expected =
+            "{\"k\\u202e\":\"a\\u009b31m\\u007fb\\u2066c\\u2069\",\"é\":\"日本\u{200f}\"}";
+        assert_eq!(shown, expected);
+        assert!(!shown.chars().any(crate::safe_text::is_unsafe));
+        let a: serde_json::Value = serde_json::from_str(text).unwrap();
+        let b: serde_json::Value = serde_json::from_str(shown).unwrap();
+        assert_eq!(a, b, "the same JSON value");
+        assert!(matches!(
+            escape_for_terminal(br#"{"a":"plain"}"#),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

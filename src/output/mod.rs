@@ -26,7 +26,8 @@ pub enum OutputFormat {
     Ndjson,
     /// Aligned columns: fitted to a terminal (the id never cut), whole in a pipe.
     Table,
-    /// RFC 4180 CSV with a header row.
+    /// RFC 4180 CSV with a header row; a cell that would run as a spreadsheet formula gets a
+    /// leading ' (see --csv-raw).
     Csv,
 }
 
@@ -37,6 +38,28 @@ pub fn line(text: &str) -> Result<()> {
         .and_then(|()| out.write_all(b"\n"))
         .and_then(|()| out.flush())
         .map_err(Error::Output)
+}
+
+/// Writes a secret (`graphd token`, `graphd assertion`) and a newline straight to the stdout
+/// file descriptor, past the standard library's stdout buffer: that buffer is never wiped,
+/// and a secret shorter than it (1 KiB) would stay there. Anything buffered before is
+/// flushed first, so the order of output holds.
+pub fn secret_line(secret: &str) -> Result<()> {
+    use std::os::fd::AsFd;
+    let mut out = io::stdout().lock();
+    out.flush().map_err(Error::Output)?;
+    for part in [secret.as_bytes(), b"\n"] {
+        let mut rest = part;
+        while !rest.is_empty() {
+            match rustix::io::write(out.as_fd(), rest) {
+                Ok(0) => return Err(Error::Output(io::ErrorKind::WriteZero.into())),
+                Ok(n) => rest = &rest[n..],
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(Error::Output(e.into())),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes `text` as is to stdout, flushed.
@@ -77,14 +100,18 @@ pub enum BodyLayout {
 
 /// A Graph answer laid out as asked when it is a JSON object or array; anything else (and
 /// JSON under `Auto` when stdout is not a terminal) exactly as [`body`] writes it.
+/// On a terminal, JSON is shown with DEL, C1 and bidi controls escaped
+/// (`json_text::escape_for_terminal`: the same JSON value).
 pub fn graph_body(bytes: &[u8], layout: BodyLayout) -> Result<()> {
+    let terminal = terminal::stdout_is_terminal();
     let layout = match layout {
-        BodyLayout::Auto if terminal::stdout_is_terminal() => json_text::Layout::Pretty,
+        BodyLayout::Auto if terminal => json_text::Layout::Pretty,
         BodyLayout::Auto => return body(bytes),
         BodyLayout::Compact => json_text::Layout::Compact,
         BodyLayout::Pretty => json_text::Layout::Pretty,
     };
     match json_text::relayout(bytes, layout) {
+        Some(text) if terminal => body(&json_text::escape_for_terminal(&text)),
         Some(text) => body(&text),
         None => body(bytes),
     }
@@ -102,8 +129,13 @@ pub fn close_stdout() -> Result<()> {
     rustix::stdio::dup2_stdout(&null).map_err(|e| Error::Output(e.into()))
 }
 
-/// Pretty JSON and a newline.
+/// Pretty JSON and a newline; escaped for a terminal as [`graph_body`] does.
 pub fn json(value: &impl serde::Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| Error::Internal(e.to_string()))?;
-    line(&text)
+    if terminal::stdout_is_terminal() {
+        let shown = json_text::escape_for_terminal(text.as_bytes());
+        line(&String::from_utf8_lossy(&shown))
+    } else {
+        line(&text)
+    }
 }

@@ -21,6 +21,7 @@ use crate::password::PasswordSource;
 use crate::pkcs11::KeySpec;
 use pkcs11::resolve_key_source;
 
+mod audience;
 mod federated;
 mod file;
 mod pkcs11;
@@ -299,6 +300,9 @@ fn resolve_net(
         }
         (None, None) => app.cloud.graph_scope(),
     };
+    // Only `--scope` on the command line vouches for a non-Graph host: a config file's scope
+    // comes with the config file's endpoint.
+    audience::check(&graph, &scope, args.scope.is_some(), app.cloud)?;
     Ok(Net {
         graph,
         scope,

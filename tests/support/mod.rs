@@ -20,6 +20,7 @@ pub mod scripted;
 pub mod softhsm;
 pub mod terminal;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
 use std::sync::OnceLock;
@@ -120,6 +121,10 @@ impl Pair {
         let mut both = std::fs::read(dir.join(&key)).unwrap();
         both.extend(std::fs::read(dir.join(&cert)).unwrap());
         std::fs::write(&combined, both).unwrap();
+        // As a key file should be (graphd warns about one others can read, issue 16).
+        for private in [&combined, &dir.join(&key)] {
+            std::fs::set_permissions(private, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         Pair {
             key: dir.join(key),
             cert: dir.join(cert),

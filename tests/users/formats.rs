@@ -60,6 +60,8 @@ fn csv_with_select_flattens_lists_and_blanks_nulls() {
         &[
             "-o",
             "csv",
+            // The data exactly: phone numbers start with `+`, which CSV otherwise defuses.
+            "--csv-raw",
             "--select",
             "id,businessPhones,mobilePhone,accountEnabled",
         ],
