@@ -133,8 +133,8 @@ pub struct EmulatorArgs {
     pub clock_offset: i64,
 
     /// Apply N random changes a minute to the users (created, updated, deleted), for demos of
-    /// `list-users --delta`.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    /// `list-users --delta` (at most 1,000,000).
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
     pub churn: u64,
 
     /// Age in seconds after which delta tokens are refused as expired (Graph: 7 days).
