@@ -75,6 +75,13 @@ fn announce(emulator: &Emulator, print_env: bool, client_id: Option<&str>) -> Re
             .map(|(k, v)| format!("export {k}={}\n", shell_quote(v)))
             .collect();
         output::text(&text)?;
+        // Not a variable any tool reads, so on stderr: what `graphd rotate --object-id` takes
+        // when the app may not read its own registration.
+        if let Some(object_id) = client_id.and_then(|id| emulator.object_id(id)) {
+            crate::messages::info(&format!(
+                "graphd: the app's object id is {object_id} (graphd rotate --object-id)"
+            ));
+        }
     } else {
         let mut text = format!(
             "authority host: {authority}\ntoken endpoint: {}\ngraph endpoint: {graph}\ntenant:         {}\n",
