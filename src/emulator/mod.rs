@@ -9,6 +9,7 @@
 //! handle is dropped. It never logs a token or an assertion.
 
 pub mod cli;
+mod cli_apps;
 mod cli_federation;
 mod fault;
 mod fault_parse;

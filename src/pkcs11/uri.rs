@@ -5,13 +5,19 @@
 //! graphd does not understand is refused rather than ignored, since ignoring one could select
 //! another key than the one meant. `pin-value` is refused: it puts the PIN in argv, where every
 //! user of the machine can read it. Errors name attributes, never values. No I/O here.
+//!
+//! This module holds the URI's shape (scheme, path and query, each attribute once) and its
+//! display; `attrs` what each attribute may hold.
+
+mod attrs;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
 
 use crate::error::UriProblem;
+use attrs::split_attr;
 
 /// The scheme, compared case-insensitively (RFC 3986 §3.1).
 const SCHEME: &str = "pkcs11:";
@@ -137,70 +143,6 @@ impl Uri {
         Ok(uri)
     }
 
-    fn set_path_attr(&mut self, name: &str, value: &str) -> Result<(), UriProblem> {
-        let text = || decode_text(name, value);
-        match name {
-            "token" => self.token = Some(text()?),
-            "manufacturer" => self.manufacturer = Some(text()?),
-            "serial" => self.serial = Some(text()?),
-            "model" => self.model = Some(text()?),
-            "library-manufacturer" => self.library_manufacturer = Some(text()?),
-            "library-description" => self.library_description = Some(text()?),
-            "library-version" => self.library_version = Some(version(&text()?)?),
-            "slot-description" => self.slot_description = Some(text()?),
-            "slot-manufacturer" => self.slot_manufacturer = Some(text()?),
-            "slot-id" => {
-                let t = text()?;
-                if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(UriProblem::BadValue("slot-id", "a decimal number"));
-                }
-                self.slot_id = Some(
-                    t.parse()
-                        .map_err(|_| UriProblem::BadValue("slot-id", "a decimal number"))?,
-                );
-            }
-            "object" => self.object = Some(text()?),
-            "id" => self.id = Some(decode_bytes(name, value)?),
-            "type" => {
-                self.kind = Some(match text()?.as_str() {
-                    "public" => ObjectType::Public,
-                    "private" => ObjectType::Private,
-                    "cert" => ObjectType::Cert,
-                    "secret-key" => ObjectType::SecretKey,
-                    "data" => ObjectType::Data,
-                    _ => {
-                        return Err(UriProblem::BadValue(
-                            "type",
-                            "public, private, cert, secret-key or data",
-                        ));
-                    }
-                });
-            }
-            "pin-source" | "module-path" | "module-name" => {
-                return Err(UriProblem::QueryInPath(name.to_string()));
-            }
-            other => return Err(UriProblem::Unknown(printable_name(other))),
-        }
-        Ok(())
-    }
-
-    fn set_query_attr(&mut self, name: &str, value: &str) -> Result<(), UriProblem> {
-        match name {
-            "pin-value" => return Err(UriProblem::PinValue),
-            "pin-source" => self.pin_source = Some(pin_source(&decode_text(name, value)?)?),
-            "module-path" => {
-                let path = decode_text(name, value)?;
-                if path.is_empty() {
-                    return Err(UriProblem::BadValue("module-path", "a file path"));
-                }
-                self.module_path = Some(PathBuf::from(path));
-            }
-            "module-name" => return Err(UriProblem::ModuleName),
-            other => return Err(UriProblem::Unknown(printable_name(other))),
-        }
-        Ok(())
-    }
-
     /// Whether the URI names a token at all (any token, slot or library attribute).
     pub fn names_token(&self) -> bool {
         self.token.is_some()
@@ -259,94 +201,6 @@ impl fmt::Display for Uri {
 /// An object id as a URI writes it: `%01%ab`.
 pub fn id_text(id: &[u8]) -> String {
     id.iter().map(|b| format!("%{b:02x}")).collect()
-}
-
-fn split_attr(attr: &str) -> Result<(&str, &str), UriProblem> {
-    let (name, value) = attr
-        .split_once('=')
-        .ok_or_else(|| UriProblem::NotNameValue(printable_name(attr)))?;
-    if name.is_empty() {
-        return Err(UriProblem::NotNameValue(String::new()));
-    }
-    Ok((name, value))
-}
-
-/// An attribute name worth repeating in a message: short and plain, else nothing (it might be
-/// a value typed in the wrong place).
-fn printable_name(name: &str) -> String {
-    if name.len() <= 32
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        name.to_string()
-    } else {
-        String::new()
-    }
-}
-
-fn decode_bytes(name: &str, value: &str) -> Result<Vec<u8>, UriProblem> {
-    // Every `%` must start a two-digit escape (RFC 3986 §2.1).
-    let bytes = value.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let ok = bytes.len() > i + 2
-                && bytes[i + 1].is_ascii_hexdigit()
-                && bytes[i + 2].is_ascii_hexdigit();
-            if !ok {
-                return Err(UriProblem::BadEscape(printable_name(name)));
-            }
-            i += 3;
-        } else {
-            i += 1;
-        }
-    }
-    Ok(percent_decode_str(value).collect())
-}
-
-fn decode_text(name: &str, value: &str) -> Result<String, UriProblem> {
-    String::from_utf8(decode_bytes(name, value)?)
-        .map_err(|_| UriProblem::NotUtf8(printable_name(name)))
-}
-
-fn version(text: &str) -> Result<(u8, u8), UriProblem> {
-    let bad = || UriProblem::BadValue("library-version", "MAJOR or MAJOR.MINOR");
-    let (major, minor) = text.split_once('.').unwrap_or((text, "0"));
-    Ok((
-        major.parse().map_err(|_| bad())?,
-        minor.parse().map_err(|_| bad())?,
-    ))
-}
-
-/// `pin-source`: a `file:` URI (`file:///etc/pin`, `file:/etc/pin`) or a plain file path.
-/// Commands (`|/usr/bin/getpin`) and other schemes are refused.
-fn pin_source(text: &str) -> Result<PathBuf, UriProblem> {
-    let bad = UriProblem::BadValue("pin-source", "a file: URI or a file path");
-    let path = match text.strip_prefix("file:") {
-        Some(rest) => match rest.strip_prefix("//") {
-            // file://host/path: only the local host.
-            Some(authority_and_path) => {
-                let slash = authority_and_path.find('/').ok_or(bad.clone())?;
-                let host = &authority_and_path[..slash];
-                if !(host.is_empty() || host.eq_ignore_ascii_case("localhost")) {
-                    return Err(bad);
-                }
-                &authority_and_path[slash..]
-            }
-            None => rest,
-        },
-        None => {
-            if text.starts_with('|') || text.contains("://") {
-                return Err(bad);
-            }
-            text
-        }
-    };
-    if path.is_empty() {
-        return Err(bad);
-    }
-    Ok(PathBuf::from(path))
 }
 
 #[cfg(test)]

@@ -14,6 +14,9 @@
 //!
 //! Times are `Instant`s (monotonic); only `expires_on` is wall-clock, for the answer. The map
 //! is bounded by the resources the endpoint serves. It never logs: the fetch function does.
+//! What a request gets at a given instant is decided by `entry`; this module runs the fetches.
+
+mod entry;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -24,11 +27,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use crate::secret::AccessToken;
+use entry::{Entry, Plan};
 
-/// How long before expiry a token is refreshed, at most (half the lifetime when shorter).
-pub const REFRESH_AHEAD: Duration = Duration::from_secs(300);
-/// A token with less left than this is not served from the cache any more.
-pub const MIN_REMAINING: Duration = Duration::from_secs(2);
+pub use entry::{Cached, MIN_REMAINING, REFRESH_AHEAD};
+
 /// How long a failed fetch is answered from memory before the token service is asked again.
 pub const FAILURE_HOLD: Duration = Duration::from_secs(5);
 /// How long a request that holds a usable token waits for a refresh before getting it.
@@ -51,35 +53,6 @@ pub struct Failure {
     pub message: String,
 }
 
-/// A cached token and its times.
-#[derive(Debug)]
-pub struct Cached {
-    pub token: AccessToken,
-    pub expires_on: i64,
-    expires_at: Instant,
-    refresh_at: Instant,
-}
-
-impl Cached {
-    /// Places `fresh`, received at `obtained`, on the monotonic clock.
-    pub fn new(fresh: Fresh, obtained: Instant) -> Self {
-        let lifetime = Duration::from_secs(u64::try_from(fresh.expires_in).unwrap_or(0));
-        let ahead = REFRESH_AHEAD.min(lifetime / 2);
-        let expires_at = obtained + lifetime;
-        Cached {
-            token: fresh.token,
-            expires_on: fresh.expires_on,
-            expires_at,
-            refresh_at: expires_at - ahead,
-        }
-    }
-
-    /// Whether it may still be handed out at `now`.
-    fn usable(&self, now: Instant) -> bool {
-        now + MIN_REMAINING < self.expires_at
-    }
-}
-
 /// What a request gets.
 #[derive(Debug, Clone)]
 pub enum Lookup {
@@ -94,43 +67,6 @@ pub type Fetch = Box<dyn Fn(&str) -> FetchFuture + Send + Sync>;
 
 /// One fetch in progress; waiters subscribe to it.
 type Flight = Arc<watch::Sender<Option<Lookup>>>;
-
-#[derive(Default)]
-struct Entry {
-    token: Option<Arc<Cached>>,
-    /// The last failed fetch, answered until the instant.
-    failure: Option<(Arc<Failure>, Instant)>,
-    flight: Option<Flight>,
-}
-
-/// What the cache does for a request at a given instant.
-#[derive(Debug)]
-enum Plan {
-    Serve(Arc<Cached>),
-    Fail(Arc<Failure>),
-    Fetch,
-}
-
-impl Entry {
-    fn plan(&self, now: Instant) -> Plan {
-        if let Some(t) = self.token.as_ref().filter(|t| now < t.refresh_at) {
-            return Plan::Serve(Arc::clone(t));
-        }
-        if let Some((failure, until)) = &self.failure {
-            if now < *until {
-                return match self.usable(now) {
-                    Some(t) => Plan::Serve(t),
-                    None => Plan::Fail(Arc::clone(failure)),
-                };
-            }
-        }
-        Plan::Fetch
-    }
-
-    fn usable(&self, now: Instant) -> Option<Arc<Cached>> {
-        self.token.as_ref().filter(|t| t.usable(now)).cloned()
-    }
-}
 
 /// Tokens by resource (the resource as configured: the caller has matched it already).
 pub struct TokenCache {

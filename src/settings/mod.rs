@@ -7,9 +7,6 @@
 //! returns settings that need no further checking. It touches no file but the config file and
 //! no network: credentials are loaded later, by `identity`, from what is decided here.
 
-use std::path::PathBuf;
-use std::time::Duration;
-
 use url::Url;
 
 use crate::cli::{AppArgs, CredentialArgs, IdentityArgs, NetArgs, SigningArgs};
@@ -24,6 +21,7 @@ use pkcs11::resolve_key_source;
 mod audience;
 mod federated;
 mod file;
+mod net;
 mod pkcs11;
 
 pub use federated::{
@@ -31,9 +29,8 @@ pub use federated::{
     PendingSource, TOKEN_FILE_ENV, default_audience, github_url, inspect_target,
 };
 pub use file::{ConfigFile, OneOrMany};
-
-pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
-pub const DEFAULT_MAX_RETRIES: u32 = 3;
+use net::resolve_net;
+pub use net::{DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_SECS, Net};
 
 /// The app: which tenant, which client id, which authority.
 #[derive(Debug, Clone)]
@@ -84,17 +81,6 @@ pub enum KeySource {
     },
     /// A key inside a PKCS#11 token (RFC 7512 URI); its certificate in a file or the token.
     Pkcs11(Box<KeySpec>),
-}
-
-/// Network settings, checked.
-#[derive(Debug, Clone)]
-pub struct Net {
-    pub graph: Url,
-    pub scope: String,
-    pub ca_file: Option<PathBuf>,
-    pub timeout: Duration,
-    pub max_retries: u32,
-    pub token_cache: Option<PathBuf>,
 }
 
 /// Everything a command that signs or calls the network needs, resolved once.
@@ -266,60 +252,6 @@ fn resolve_credential(
         source,
         PasswordSource::new(password_file, args.password_stdin),
     ))
-}
-
-fn resolve_net(
-    args: &NetArgs,
-    cfg: &ConfigFile,
-    app: &App,
-    cloud_flag: Option<Cloud>,
-) -> Result<Net> {
-    let cfg_graph = match (&cfg.graph, &cfg.endpoint) {
-        (Some(g), _) => Some(cloud::parse_endpoint(g).map_err(|e| cfg.bad("graph", e))?),
-        (None, Some(e)) => {
-            let url = cloud::parse_endpoint(e).map_err(|why| cfg.bad("endpoint", why))?;
-            Some(endpoint(&url.origin().ascii_serialization()))
-        }
-        (None, None) => None,
-    };
-    let graph = args
-        .graph
-        .clone()
-        .or_else(|| cloud_flag.map(|c| endpoint(c.graph())))
-        .or(cfg_graph)
-        .unwrap_or_else(|| endpoint(app.cloud.graph()));
-    let scope = match (&args.scope, &cfg.scope) {
-        (Some(s), _) => s.clone(),
-        (None, Some(OneOrMany::One(s))) => s.clone(),
-        (None, Some(OneOrMany::Many(v))) if v.len() == 1 => v[0].clone(),
-        (None, Some(OneOrMany::Many(_))) => {
-            return Err(cfg.bad(
-                "scope",
-                "app-only tokens take exactly one scope, <resource>/.default",
-            ));
-        }
-        (None, None) => app.cloud.graph_scope(),
-    };
-    // Only `--scope` on the command line vouches for a non-Graph host: a config file's scope
-    // comes with the config file's endpoint.
-    audience::check(&graph, &scope, args.scope.is_some(), app.cloud)?;
-    Ok(Net {
-        graph,
-        scope,
-        ca_file: args
-            .ca_file
-            .clone()
-            .or_else(|| cfg.ca_file.as_deref().map(|p| cfg.relative(p))),
-        timeout: Duration::from_secs(args.timeout.or(cfg.timeout).unwrap_or(DEFAULT_TIMEOUT_SECS)),
-        max_retries: args
-            .max_retries
-            .or(cfg.max_retries)
-            .unwrap_or(DEFAULT_MAX_RETRIES),
-        token_cache: args
-            .token_cache
-            .clone()
-            .or_else(|| cfg.token_cache.as_deref().map(|p| cfg.relative(p))),
-    })
 }
 
 impl ConfigFile {
