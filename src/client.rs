@@ -58,10 +58,10 @@ impl Client {
     /// cache (after Graph refused a token).
     pub async fn token(&self, fresh: bool) -> Result<Token> {
         let key = self.cache.as_ref().map(|_| self.cache_key());
-        if let (Some(cache), Some(key), false) = (&self.cache, &key, fresh) {
-            if let Some(token) = cache.get(key) {
-                return Ok(token);
-            }
+        if let (Some(cache), Some(key), false) = (&self.cache, &key, fresh)
+            && let Some(token) = cache.get(key)
+        {
+            return Ok(token);
         }
         let token = token::request(&self.http, &self.identity, &self.net.scope).await?;
         if let (Some(cache), Some(key)) = (&self.cache, &key) {

@@ -32,9 +32,7 @@ pub use file::{DirProblem, FileProblem};
 pub use graph::{GraphFailure, GraphHintContext};
 pub use pkcs11::{KNOWN_MODULES, PinFlags, Pkcs11Problem};
 pub use refusal::{CertFile, EntraError, RefusalContext, TokenRefusal, printable};
-pub use rotate::{
-    Cause as RotateCause, RotateFailure, RotateProblem, Step as RotateStep, shell_word,
-};
+pub use rotate::{Cause as RotateCause, RotateFailure, RotateProblem, Step as RotateStep};
 pub use uri::UriProblem;
 pub use usage::{Setting, UsageProblem};
 
@@ -173,7 +171,7 @@ impl Error {
             Error::Rotate(r) => r.hint(),
             Error::ExpiresWithin { path, .. } => Some(format!(
                 "rotate it before it expires: graphd rotate --cert {} (see \"Rotating certificates\" in the README)",
-                shell_word(&path.display().to_string())
+                crate::safe_text::shell_word(&path.display().to_string())
             )),
             Error::Output(_) => None,
             Error::Internal(_) => Some(

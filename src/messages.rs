@@ -43,17 +43,6 @@ pub fn warn_once(message: &str) {
     }
 }
 
-/// `word` as one POSIX shell word, for commands shown in messages: as is when it holds only
-/// safe characters, else single-quoted.
-pub fn shell_word(word: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c);
-    if !word.is_empty() && word.chars().all(safe) {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
 /// A plain line on stderr (progress, next steps).
 pub fn info(message: &str) {
     eprintln!("{message}");

@@ -204,7 +204,7 @@ fn warn_readable_by_others(path: &Path, mode: u32) {
         "password file {} can be read by other users (mode {mode:04o}), and so can the key it \
          protects: chmod 600 {}",
         path.display(),
-        crate::messages::shell_word(&path.display().to_string())
+        crate::safe_text::shell_word(&path.display().to_string())
     ));
 }
 

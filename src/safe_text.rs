@@ -43,8 +43,31 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `word` as one POSIX shell word, for a command printed in a hint or a message so it can be
+/// pasted as shown: as it is when it holds only characters no shell treats specially, else
+/// single-quoted (a `'` inside becomes `'\''`).
+pub fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        use super::shell_word;
+        assert_eq!(shell_word("@certs/cert.pem"), "@certs/cert.pem");
+        assert_eq!(shell_word("http://127.0.0.1:4000"), "http://127.0.0.1:4000");
+        assert_eq!(shell_word("@my certs/cert.pem"), "'@my certs/cert.pem'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word("$HOME"), "'$HOME'");
+        assert_eq!(shell_word(""), "''");
+    }
+
     use super::*;
 
     #[test]

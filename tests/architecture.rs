@@ -118,10 +118,10 @@ fn edges(known: &BTreeMap<Module, PathBuf>) -> BTreeMap<Module, BTreeSet<Module>
             targets.push(target);
         }
         for target in targets {
-            if let Some(t) = resolve(known, &target) {
-                if &t != module {
-                    out.entry(module.clone()).or_default().insert(t);
-                }
+            if let Some(t) = resolve(known, &target)
+                && &t != module
+            {
+                out.entry(module.clone()).or_default().insert(t);
             }
         }
     }

@@ -69,10 +69,10 @@ fn snapshot(roots: &[PathBuf]) -> Snapshot {
         } else {
             Vec::new()
         };
-        if meta.is_dir() {
-            if let Ok(entries) = std::fs::read_dir(&p) {
-                stack.extend(entries.flatten().map(|e| e.path()));
-            }
+        if meta.is_dir()
+            && let Ok(entries) = std::fs::read_dir(&p)
+        {
+            stack.extend(entries.flatten().map(|e| e.path()));
         }
         let kind = if meta.file_type().is_fifo() {
             1 << 20

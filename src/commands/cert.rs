@@ -44,21 +44,19 @@ pub fn run(args: &CertArgs) -> Result<()> {
     // No key anywhere and none asked for with --key: a certificate to describe, not a
     // credential to load. (A --key file without a key is a mistake, refused below.)
     let certificates_only = material.keys.is_empty() && source.key.is_none();
-    if certificates_only {
-        if let Some(leaf) = credential::report::likely_leaf(&material.certs) {
-            let cert = &material.certs[leaf];
-            let warnings = credential::check_certificate(cert, &source.cert)?;
-            if args.expires_within.is_none() {
-                for w in &warnings {
-                    messages::warn(w);
-                }
+    if certificates_only && let Some(leaf) = credential::report::likely_leaf(&material.certs) {
+        let cert = &material.certs[leaf];
+        let warnings = credential::check_certificate(cert, &source.cert)?;
+        if args.expires_within.is_none() {
+            for w in &warnings {
+                messages::warn(w);
             }
-            return expiry_check(
-                args.expires_within,
-                clock::asn1_to_unix(cert.not_after()),
-                &source.cert,
-            );
         }
+        return expiry_check(
+            args.expires_within,
+            clock::asn1_to_unix(cert.not_after()),
+            &source.cert,
+        );
     }
     let credential = Credential::from_material(material, &source)?;
     if args.expires_within.is_none() {

@@ -72,7 +72,7 @@ fn announce(emulator: &Emulator, print_env: bool, client_id: Option<&str>) -> Re
         }
         let text: String = vars
             .iter()
-            .map(|(k, v)| format!("export {k}={}\n", shell_quote(v)))
+            .map(|(k, v)| format!("export {k}={}\n", crate::safe_text::shell_word(v)))
             .collect();
         output::text(&text)?;
         // Not a variable any tool reads, so on stderr: what `graphd rotate --object-id` takes
@@ -111,29 +111,4 @@ fn announce(emulator: &Emulator, print_env: bool, client_id: Option<&str>) -> Re
     }
     messages::info("graphd: emulator serving on 127.0.0.1; stop it with Ctrl-C or SIGTERM");
     Ok(())
-}
-
-/// Single-quotes a value for POSIX shells when it holds anything but safe characters.
-fn shell_quote(v: &str) -> String {
-    if !v.is_empty()
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:@%+=,".contains(&b))
-    {
-        v.to_string()
-    } else {
-        format!("'{}'", v.replace('\'', "'\\''"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn quotes_only_when_needed() {
-        assert_eq!(
-            super::shell_quote("http://127.0.0.1:4000"),
-            "http://127.0.0.1:4000"
-        );
-        assert_eq!(super::shell_quote("/tmp/a b"), "'/tmp/a b'");
-        assert_eq!(super::shell_quote("it's"), "'it'\\''s'");
-    }
 }

@@ -8,6 +8,7 @@ use crate::cli::GenCertArgs;
 use crate::error::{ConfigProblem, Error, NewPasswordProblem, Result};
 use crate::gen_cert::{self, CERT_FILE, KEY_FILE, OutDir, OutFile, PFX_FILE, Request};
 use crate::password::PasswordSource;
+use crate::safe_text::shell_word;
 use crate::secret::Password;
 use crate::{clock, messages, output};
 
@@ -171,29 +172,5 @@ impl Summary<'_> {
             key.display()
         );
         t
-    }
-}
-
-/// `word` as one POSIX shell word: as is when safe, else single-quoted.
-pub(super) fn shell_word(word: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c);
-    if !word.is_empty() && word.chars().all(safe) {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shell_words() {
-        assert_eq!(shell_word("@certs/cert.pem"), "@certs/cert.pem");
-        assert_eq!(shell_word("@my certs/cert.pem"), "'@my certs/cert.pem'");
-        assert_eq!(shell_word("it's"), r"'it'\''s'");
-        assert_eq!(shell_word("$HOME"), "'$HOME'");
-        assert_eq!(shell_word(""), "''");
     }
 }

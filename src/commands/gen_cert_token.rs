@@ -15,7 +15,7 @@ use crate::pkcs11::keygen::KeyMaker;
 use crate::pkcs11::{Module, ObjectType, PinSource, Uri};
 use crate::{clock, credential, messages, output};
 
-use super::gen_cert::shell_word;
+use crate::safe_text::shell_word;
 
 pub fn run(args: &GenCertArgs, uri_text: &str) -> Result<()> {
     let uri = Uri::parse(uri_text).map_err(|e| {

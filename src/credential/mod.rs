@@ -90,7 +90,7 @@ fn warn_key_readable_by_others(path: &Path, mode: u32) {
         "{} holds an unencrypted private key that other users can read (mode {mode:04o}); \
          anyone who reads it can sign in as the app: chmod 600 {}",
         path.display(),
-        crate::messages::shell_word(&path.display().to_string())
+        crate::safe_text::shell_word(&path.display().to_string())
     ));
 }
 
@@ -252,13 +252,13 @@ impl Credential {
         })?;
         let chain = order_chain(m.certs, leaf);
         let thumbprints = Thumbprints::of_cert(&chain[0])?;
-        if let Some(c) = configured {
-            if c.sha1 != thumbprints.sha1 {
-                return Err(cert_fail(CredentialProblem::ThumbprintMismatch {
-                    configured: c.sha1_hex(),
-                    actual: thumbprints.sha1_hex(),
-                }));
-            }
+        if let Some(c) = configured
+            && c.sha1 != thumbprints.sha1
+        {
+            return Err(cert_fail(CredentialProblem::ThumbprintMismatch {
+                configured: c.sha1_hex(),
+                actual: thumbprints.sha1_hex(),
+            }));
         }
         let (not_after, warnings) = check_validity(&chain[0], &source.cert)?;
         for (path, mode) in &m.exposed_keys {

@@ -247,10 +247,10 @@ pub(super) fn with_password<T>(
     passwords: &mut PasswordSource,
     mut attempt: impl FnMut(&str) -> Option<T>,
 ) -> Result<(T, bool)> {
-    if !passwords.supplied() {
-        if let Some(v) = attempt("") {
-            return Ok((v, false));
-        }
+    if !passwords.supplied()
+        && let Some(v) = attempt("")
+    {
+        return Ok((v, false));
     }
     match passwords.get(what, path)? {
         None => Err(Error::credential(

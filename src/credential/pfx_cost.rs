@@ -108,11 +108,11 @@ fn mac(mac_data: &Tlv<'_>, cost: &mut Cost) -> Option<()> {
     let fields = children(mac_data, 1)?;
     let digest_info = expect_tlv(fields.first()?.clone(), SEQUENCE)?;
     let algorithm = expect_tlv(children(&digest_info, 2)?.first()?.clone(), SEQUENCE)?;
-    if let Some((oid, params)) = algorithm_parts(&algorithm, 3)? {
-        if pkcs5(oid) == Some(PBMAC1) {
-            let kdf = expect_tlv(children(&params?, 4)?.first()?.clone(), SEQUENCE)?;
-            key_derivation(&kdf, cost, 5)?;
-        }
+    if let Some((oid, params)) = algorithm_parts(&algorithm, 3)?
+        && pkcs5(oid) == Some(PBMAC1)
+    {
+        let kdf = expect_tlv(children(&params?, 4)?.first()?.clone(), SEQUENCE)?;
+        key_derivation(&kdf, cost, 5)?;
     }
     let iterations = match fields.get(2) {
         Some(t) => integer(&expect_tlv(t.clone(), INTEGER)?),

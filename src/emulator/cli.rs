@@ -171,14 +171,14 @@ fn loopback_only(s: &str) -> std::result::Result<Ipv4Addr, String> {
 /// no path separator, so `C:\certs\a.pem` style paths keep working. `CLIENT_ID:ROLE,...`
 /// registers an app without a certificate (for federated credentials).
 pub fn parse_app(s: &str) -> std::result::Result<AppSpec, String> {
-    if !s.contains('=') {
-        if let Some((id, roles)) = s.split_once(':') {
-            return Ok(AppSpec {
-                client_id: crate::cloud::check_client_id(id)?,
-                cert: None,
-                roles: split_roles(roles),
-            });
-        }
+    if !s.contains('=')
+        && let Some((id, roles)) = s.split_once(':')
+    {
+        return Ok(AppSpec {
+            client_id: crate::cloud::check_client_id(id)?,
+            cert: None,
+            roles: split_roles(roles),
+        });
     }
     let (id, rest) = s
         .split_once('=')

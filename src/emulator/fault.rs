@@ -123,7 +123,7 @@ impl Schedule {
     /// Whether the side's `n`-th request (0-based) is selected.
     pub fn selects(&self, n: u64) -> bool {
         let every = self.every.max(1);
-        if n < self.skip || (n - self.skip) % every != 0 {
+        if n < self.skip || !(n - self.skip).is_multiple_of(every) {
             return false;
         }
         self.count.is_none_or(|c| (n - self.skip) / every < c)

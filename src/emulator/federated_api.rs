@@ -106,14 +106,14 @@ pub(super) fn check(config: &EmulatorConfig) -> Result<()> {
             ));
         }
     }
-    if let Some(t) = &config.token_file {
-        if t.lifetime_secs < 600 {
-            return Err(Error::Usage(UsageProblem::OutOfRange {
-                flag: "--token-file-lifetime",
-                value: t.lifetime_secs.to_string(),
-                allowed: "at least 600 seconds (the kubelet's minimum)",
-            }));
-        }
+    if let Some(t) = &config.token_file
+        && t.lifetime_secs < 600
+    {
+        return Err(Error::Usage(UsageProblem::OutOfRange {
+            flag: "--token-file-lifetime",
+            value: t.lifetime_secs.to_string(),
+            allowed: "at least 600 seconds (the kubelet's minimum)",
+        }));
     }
     if config.oidc.lifetime_secs < 1 {
         return Err(Error::Usage(UsageProblem::OutOfRange {

@@ -205,7 +205,7 @@ impl ConfigProblem {
                 DirProblem::WritableByOthers { dir, .. } => format!(
                     "keep the cache where only you (and root) can write on the whole path, such as \
                      ~/.cache/graphd, or restrict the directory: chmod g-w,o-w {}",
-                    crate::messages::shell_word(&dir.display().to_string())
+                    crate::safe_text::shell_word(&dir.display().to_string())
                 ),
                 _ => "keep the cache where only you (and root) own and can write the whole path, \
                       such as ~/.cache/graphd"

@@ -103,7 +103,7 @@ fn create_command(client_id: &str, claims: &ExternalClaims, asked: &str) -> Stri
     });
     format!(
         "az ad app federated-credential create --id {client_id} --parameters {}",
-        shell_quote(&super::printable(&parameters.to_string(), 2_000))
+        crate::safe_text::shell_word(&super::printable(&parameters.to_string(), 2_000))
     )
 }
 
@@ -121,11 +121,6 @@ fn credential_name(subject: &str) -> String {
     let mut name = format!("graphd-{name}");
     name.truncate(120);
     name.trim_end_matches('-').to_string()
-}
-
-/// One POSIX shell word, single-quoted.
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 fn issuer_note(iss: &str) -> &'static str {

@@ -66,7 +66,7 @@ impl Error {
             hint: Some(format!(
                 "someone else could replace cert.pem or key.pem there before you use them: pass \
                  --out with a directory only you can write to, or restrict this one (chmod g-w,o-w {})",
-                crate::messages::shell_word(&dir.display().to_string())
+                crate::safe_text::shell_word(&dir.display().to_string())
             )),
         }
     }

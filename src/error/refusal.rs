@@ -182,10 +182,10 @@ impl TokenRefusal {
     pub fn hint(&self) -> Option<String> {
         let c = &self.context;
         let code = self.entra.code()?;
-        if let Some(f) = &c.federated {
-            if let Some(hint) = super::federated_refusal::hint(code, f, c) {
-                return Some(hint);
-            }
+        if let Some(f) = &c.federated
+            && let Some(hint) = super::federated_refusal::hint(code, f, c)
+        {
+            return Some(hint);
         }
         let hint = match code {
             700027 => format!(

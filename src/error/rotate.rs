@@ -267,17 +267,6 @@ impl fmt::Display for RotateFailure {
     }
 }
 
-/// `word` as one POSIX shell word: as it is when safe, else single-quoted, so that a command
-/// in a hint can be pasted as printed.
-pub fn shell_word(word: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c);
-    if !word.is_empty() && word.chars().all(safe) {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,14 +312,6 @@ mod tests {
         };
         assert_eq!(nothing.exit_code(), 6);
         assert!(nothing.hint().unwrap().starts_with("nothing was changed"));
-    }
-
-    #[test]
-    fn shell_words() {
-        assert_eq!(shell_word("certs/key.pem"), "certs/key.pem");
-        assert_eq!(shell_word("my certs/key.pem"), "'my certs/key.pem'");
-        assert_eq!(shell_word("it's"), r"'it'\''s'");
-        assert_eq!(shell_word(""), "''");
     }
 
     #[test]

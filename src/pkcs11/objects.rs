@@ -159,11 +159,11 @@ pub fn key_object(token: &Token, handle: ObjectHandle) -> Result<KeyObject> {
             _ => {}
         }
     }
-    if key.key_type == "RSA" {
-        if let (Some(n), Some(e)) = (modulus, exponent) {
-            key.public = rsa_public(&n, &e);
-            key.bits = key.public.as_ref().map_or(0, |p| p.bits());
-        }
+    if key.key_type == "RSA"
+        && let (Some(n), Some(e)) = (modulus, exponent)
+    {
+        key.public = rsa_public(&n, &e);
+        key.bits = key.public.as_ref().map_or(0, |p| p.bits());
     }
     Ok(key)
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use super::files::Layout;
 use super::proof::{ProofClaims, ProofHeader};
-use crate::error::shell_word;
 use crate::gen_cert::Subject;
+use crate::safe_text::shell_word;
 
 /// Everything decided by the local checks (step 0).
 #[derive(Debug, Clone)]

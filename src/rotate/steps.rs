@@ -11,10 +11,11 @@ use super::{
     progress, prove, read_application, today,
 };
 use crate::client::Client;
-use crate::error::{Error, Result, RotateCause, RotateProblem, RotateStep as Step, shell_word};
+use crate::error::{Error, Result, RotateCause, RotateProblem, RotateStep as Step};
 use crate::gen_cert::{self, Request};
 use crate::graph::Graph;
 use crate::messages;
+use crate::safe_text::shell_word;
 
 /// Steps 1 to 7, after the checks of step 0.
 pub(super) async fn run(
@@ -228,14 +229,14 @@ fn application_facts(
             )
             .into());
         }
-        if let Some(app_id) = a.app_id.as_deref() {
-            if !app_id.eq_ignore_ascii_case(&p.plan.client_id) {
-                return Err(RotateProblem::ObjectIdOfAnotherApp {
-                    object_id,
-                    app_id: app_id.to_string(),
-                }
-                .into());
+        if let Some(app_id) = a.app_id.as_deref()
+            && !app_id.eq_ignore_ascii_case(&p.plan.client_id)
+        {
+            return Err(RotateProblem::ObjectIdOfAnotherApp {
+                object_id,
+                app_id: app_id.to_string(),
             }
+            .into());
         }
     }
     let current = app.map(|a| matching(&a.key_credentials, &p.old));

@@ -97,10 +97,10 @@ impl FlightGuard {
 
 impl Drop for FlightGuard {
     fn drop(&mut self) {
-        if self.armed {
-            if let Some(entry) = self.cache.lock().get_mut(&self.resource) {
-                entry.flight = None;
-            }
+        if self.armed
+            && let Some(entry) = self.cache.lock().get_mut(&self.resource)
+        {
+            entry.flight = None;
         }
     }
 }

@@ -122,10 +122,10 @@ impl Guard {
         if !ours(host.as_bytes()) {
             return Err(refused());
         }
-        if let Some(authority) = uri.authority() {
-            if !ours(authority.as_str().as_bytes()) {
-                return Err(refused());
-            }
+        if let Some(authority) = uri.authority()
+            && !ours(authority.as_str().as_bytes())
+        {
+            return Err(refused());
         }
         Ok(())
     }

@@ -82,7 +82,7 @@ fn padded(s: &Setup) -> String {
     let p = loop {
         c["x"] = json!(filler);
         let p = serde_json::to_vec(&c).unwrap();
-        if p.len() % 3 != 0 {
+        if !p.len().is_multiple_of(3) {
             break p;
         }
         filler.push('x');

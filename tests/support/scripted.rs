@@ -251,16 +251,16 @@ fn serve(stream: TcpStream, steps: &[Step], log: &Mutex<Log>) {
         log.requests.push(received.clone());
         let n = log.requests.len();
         let step = steps.get((n - 1).min(steps.len().saturating_sub(1)));
-        if let Some((what, expect)) = step.and_then(|s| s.expect.as_ref()) {
-            if !expect(&received) {
-                log.mismatches.push(format!(
-                    "request {n}: expected {what}, got {:?}",
-                    received.request_line
-                ));
-                let _ = writer.write_all(&reply(599, &[], b"not what the script expected"));
-                let _ = writer.shutdown(Shutdown::Both);
-                return;
-            }
+        if let Some((what, expect)) = step.and_then(|s| s.expect.as_ref())
+            && !expect(&received)
+        {
+            log.mismatches.push(format!(
+                "request {n}: expected {what}, got {:?}",
+                received.request_line
+            ));
+            let _ = writer.write_all(&reply(599, &[], b"not what the script expected"));
+            let _ = writer.shutdown(Shutdown::Both);
+            return;
         }
         step
     };

@@ -159,10 +159,12 @@ fn expired(e: &Error) -> bool {
 
 /// Graph refusing a `--filter` on the first request of a full round gets the delta hint.
 fn filter_refused(mut e: Error, scope: &Scope, full: bool) -> Error {
-    if let Error::Graph(g) = &mut e {
-        if full && g.status == 400 && scope.filter.is_some() {
-            g.hint = Some(DeltaProblem::filter_hint());
-        }
+    if let Error::Graph(g) = &mut e
+        && full
+        && g.status == 400
+        && scope.filter.is_some()
+    {
+        g.hint = Some(DeltaProblem::filter_hint());
     }
     e
 }

@@ -159,10 +159,10 @@ fn route(
         .get("consistencylevel")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("eventual"));
-    if let ["users", segment] = rest {
-        if delta::is_delta_segment(segment) {
-            return delta::handle(ctx, version, query, headers, next_link);
-        }
+    if let ["users", segment] = rest
+        && delta::is_delta_segment(segment)
+    {
+        return delta::handle(ctx, version, query, headers, next_link);
     }
     let q = query::parse(query, advanced)?;
     match rest {

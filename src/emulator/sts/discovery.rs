@@ -55,10 +55,10 @@ pub fn openid_configuration(tenant: &str, ctx: &Ctx) -> Resp {
 
 /// `GET /{tenant}/discovery/v2.0/keys` (and the v1 `/discovery/keys`).
 pub fn jwks(tenant: &str, ctx: &Ctx) -> Resp {
-    if !is_multi_tenant_alias(tenant) {
-        if let Some(refusal) = tenant_refusal(tenant, ctx) {
-            return super::refusal_response(&refusal, ctx);
-        }
+    if !is_multi_tenant_alias(tenant)
+        && let Some(refusal) = tenant_refusal(tenant, ctx)
+    {
+        return super::refusal_response(&refusal, ctx);
     }
     let issuer = format!("{}/{}/v2.0", ctx.origin, ctx.shared.tenant_id);
     let doc = json!({ "keys": [ctx.shared.key.jwk(&issuer)] });

@@ -114,10 +114,8 @@ async fn token(req: Request<Incoming>, tenant: &str, ctx: &Ctx) -> Result<Resp, 
     }
     // /common and friends are judged after the grant type is known: the refusal is about it.
     let alias = is_multi_tenant_alias(tenant);
-    if !alias {
-        if let Some(r) = tenant_refusal(tenant, ctx) {
-            return Err(r);
-        }
+    if !alias && let Some(r) = tenant_refusal(tenant, ctx) {
+        return Err(r);
     }
     let is_form = req
         .headers()
@@ -157,10 +155,8 @@ async fn token(req: Request<Incoming>, tenant: &str, ctx: &Ctx) -> Result<Resp, 
             format!("The app requested an unsupported grant type '{grant}'."),
         ));
     }
-    if alias {
-        if let Some(r) = tenant_refusal(tenant, ctx) {
-            return Err(r);
-        }
+    if alias && let Some(r) = tenant_refusal(tenant, ctx) {
+        return Err(r);
     }
     let client_id = param("client_id").ok_or_else(|| missing("client_id"))?;
     let scope = param("scope").ok_or_else(|| missing("scope"))?;

@@ -95,14 +95,13 @@ pub fn query_hint(q: &QueryOptions) -> String {
                 follows @odata.nextLink for you (graphd get --all, list-users)"
             .into();
     }
-    if let Some(top) = q.value("$top") {
-        if !top
+    if let Some(top) = q.value("$top")
+        && !top
             .trim()
             .parse::<u16>()
             .is_ok_and(|n| (1..=999).contains(&n))
-        {
-            return "$top takes a number from 1 to 999 (list-users --top)".into();
-        }
+    {
+        return "$top takes a number from 1 to 999 (list-users --top)".into();
     }
     let mut advice = Vec::new();
     if q.has("$select") {

@@ -126,14 +126,14 @@ pub fn check(token: &str, c: &Check<'_>) -> Result<ExternalClaims, FederatedProb
             written_at: c.written_at,
         });
     }
-    if let Some(wanted) = c.audience {
-        if !claims.aud.iter().any(|a| a == wanted) {
-            return Err(FederatedProblem::AudienceMismatch {
-                origin: c.origin.clone(),
-                aud: claims.aud.clone(),
-                wanted: wanted.to_string(),
-            });
-        }
+    if let Some(wanted) = c.audience
+        && !claims.aud.iter().any(|a| a == wanted)
+    {
+        return Err(FederatedProblem::AudienceMismatch {
+            origin: c.origin.clone(),
+            aud: claims.aud.clone(),
+            wanted: wanted.to_string(),
+        });
     }
     Ok(claims)
 }

@@ -67,13 +67,13 @@ impl Entry {
         if let Some(t) = self.token.as_ref().filter(|t| now < t.refresh_at) {
             return Plan::Serve(Arc::clone(t));
         }
-        if let Some((failure, until)) = &self.failure {
-            if now < *until {
-                return match self.usable(now) {
-                    Some(t) => Plan::Serve(t),
-                    None => Plan::Fail(Arc::clone(failure)),
-                };
-            }
+        if let Some((failure, until)) = &self.failure
+            && now < *until
+        {
+            return match self.usable(now) {
+                Some(t) => Plan::Serve(t),
+                None => Plan::Fail(Arc::clone(failure)),
+            };
         }
         Plan::Fetch
     }
