@@ -209,6 +209,12 @@ pub enum Replace {
 /// Writes `contents` to `path` atomically with `mode` (0600 for anything secret): staged
 /// under a temporary name in the same directory, created with that mode, fsynced, renamed.
 pub fn write_atomic(path: &Path, contents: &[u8], mode: u32, replace: Replace) -> io::Result<()> {
+    let (dir, name) = dir_and_name(path);
+    stage(dir, &name, contents, mode)?.commit(path, replace)
+}
+
+/// The directory a file is in (`.` for a bare name) and its name, as staging needs them.
+pub fn dir_and_name(path: &Path) -> (&Path, String) {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -217,7 +223,7 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32, replace: Replace) -
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    stage(dir, &name, contents, mode)?.commit(path, replace)
+    (dir, name)
 }
 
 /// A file written under a temporary name, not yet in place; removed if dropped uncommitted.
@@ -256,11 +262,7 @@ impl Staged {
         };
         // The rename is durable once the directory is; a filesystem that cannot sync a
         // directory has the file already, which is not worth failing for.
-        let dir = match target.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        if let Ok(d) = File::open(dir) {
+        if let Ok(d) = File::open(dir_and_name(target).0) {
             let _ = d.sync_all();
         }
         Ok(())

@@ -79,14 +79,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             alg: Some(Alg::PS256),
             send_x5c: false,
         }),
-        net: Net {
-            graph: emulator.graph_endpoint(),
-            scope: Cloud::Public.graph_scope(),
-            ca_file: None,
-            timeout: std::time::Duration::from_secs(10),
-            max_retries: 1,
-            token_cache: None,
-        },
+        net: emulator_net(&emulator),
     })?;
     let hints = client.identity.hints();
     output::line(&format!(
@@ -124,6 +117,18 @@ pub fn run(args: &DemoArgs) -> Result<()> {
          \x20 graphd list-users --cert certs/key.pem --output table",
         started.elapsed().as_millis()
     ))
+}
+
+/// The network settings of both demos: the emulator's Graph, a short timeout, one retry.
+pub(super) fn emulator_net(emulator: &Emulator) -> Net {
+    Net {
+        graph: emulator.graph_endpoint(),
+        scope: Cloud::Public.graph_scope(),
+        ca_file: None,
+        timeout: std::time::Duration::from_secs(10),
+        max_retries: 1,
+        token_cache: None,
+    }
 }
 
 /// Step 4 of both demos: the first users, with the same code `graphd list-users` runs.

@@ -16,7 +16,7 @@ use crate::emulator::{
 use crate::error::Result;
 use crate::secret::GithubRequestToken;
 use crate::settings::{
-    App, FederatedSource, FederatedSpec, GithubEndpoint, Net, ProofSpec, Settings, github_url,
+    App, FederatedSource, FederatedSpec, GithubEndpoint, ProofSpec, Settings, github_url,
 };
 use crate::{clock, http, identity, output};
 
@@ -69,14 +69,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             audience: DEFAULT_AUDIENCE.into(),
             audience_explicit: false,
         }),
-        net: Net {
-            graph: emulator.graph_endpoint(),
-            scope: Cloud::Public.graph_scope(),
-            ca_file: None,
-            timeout: std::time::Duration::from_secs(10),
-            max_retries: 1,
-            token_cache: None,
-        },
+        net: super::demo::emulator_net(&emulator),
     })?;
 
     // 2 and 3. The ID token and the exchange, with the same code `graphd token` runs.

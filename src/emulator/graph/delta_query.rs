@@ -21,31 +21,17 @@ pub struct Options {
     pub deltatoken: Option<String>,
 }
 
-pub fn bad(message: impl Into<String>) -> Fail {
-    fail(400, "Request_BadRequest", message)
-}
-
-pub fn unsupported(message: impl Into<String>) -> Fail {
-    fail(400, "Request_UnsupportedQuery", message)
-}
+pub use super::query::{bad, unsupported};
 
 pub fn options(raw: &str) -> Result<Options, Fail> {
     let mut o = Options::default();
-    let mut seen: Vec<String> = Vec::new();
-    for part in raw.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = url::form_urlencoded::parse(part.as_bytes())
-            .next()
-            .unwrap_or_default();
-        let key = k.to_ascii_lowercase();
-        if key.starts_with('$') {
-            if seen.contains(&key) {
-                return Err(bad(format!(
-                    "Query option '{k}' was specified more than once, but it must be specified at most once."
-                )));
-            }
-            seen.push(key.clone());
-        }
-        let v = v.into_owned();
+    for query::QueryOption {
+        key,
+        sent: k,
+        value: v,
+        ..
+    } in query::options(raw)?
+    {
         match key.as_str() {
             "$select" => o.select = Some(v),
             "$filter" => o.filter = Some(v),

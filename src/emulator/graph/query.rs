@@ -22,12 +22,47 @@ pub fn fail(status: u16, code: &'static str, message: impl Into<String>) -> Fail
     }
 }
 
-fn bad(message: impl Into<String>) -> Fail {
+pub fn bad(message: impl Into<String>) -> Fail {
     fail(400, "Request_BadRequest", message)
 }
 
-fn unsupported(message: impl Into<String>) -> Fail {
+pub fn unsupported(message: impl Into<String>) -> Fail {
     fail(400, "Request_UnsupportedQuery", message)
+}
+
+/// One option of a query string, as Graph reads it.
+pub struct QueryOption<'a> {
+    /// The name in lower case (Graph's `$` options are case-insensitive).
+    pub key: String,
+    /// The name as the client sent it, for messages.
+    pub sent: String,
+    pub value: String,
+    /// The `name=value` part as it came.
+    pub raw: &'a str,
+}
+
+/// The options of a query string in order; a `$` option given twice is refused, as Graph
+/// refuses it.
+pub fn options(raw: &str) -> Result<Vec<QueryOption<'_>>, Fail> {
+    let mut out: Vec<QueryOption<'_>> = Vec::new();
+    for part in raw.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = url::form_urlencoded::parse(part.as_bytes())
+            .next()
+            .unwrap_or_default();
+        let key = k.to_ascii_lowercase();
+        if key.starts_with('$') && out.iter().any(|o| o.key == key) {
+            return Err(bad(format!(
+                "Query option '{k}' was specified more than once, but it must be specified at most once."
+            )));
+        }
+        out.push(QueryOption {
+            key,
+            sent: k.into_owned(),
+            value: v.into_owned(),
+            raw: part,
+        });
+    }
+    Ok(out)
 }
 
 /// Parsed query options of a users request.
@@ -75,20 +110,13 @@ impl Filter {
 /// Parses the query string; `advanced` is whether `ConsistencyLevel: eventual` was sent.
 pub fn parse(raw: &str, advanced: bool) -> Result<Query, Fail> {
     let mut q = Query::default();
-    let mut seen: Vec<String> = Vec::new();
-    for part in raw.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = url::form_urlencoded::parse(part.as_bytes())
-            .next()
-            .unwrap_or_default();
-        let key = k.to_ascii_lowercase();
-        if key.starts_with('$') {
-            if seen.contains(&key) {
-                return Err(bad(format!(
-                    "Query option '{k}' was specified more than once, but it must be specified at most once."
-                )));
-            }
-            seen.push(key.clone());
-        }
+    for QueryOption {
+        key,
+        sent: k,
+        value: v,
+        raw: part,
+    } in options(raw)?
+    {
         if key == "$skiptoken" {
             q.skiptoken = Some(v.to_string());
             continue;

@@ -20,7 +20,7 @@ use crate::credential::{CredentialSource, MAX_CREDENTIAL_FILE};
 use crate::error::{
     CertFile, CredentialProblem, Encrypted, Error, Result, RotateCause, RotateProblem,
 };
-use crate::fileio::{self, Staged};
+use crate::fileio::{self, Staged, dir_and_name};
 
 mod replace;
 
@@ -230,18 +230,6 @@ fn write_failed(path: &Path, action: &'static str, source: std::io::Error) -> Er
                 .into(),
         ),
     }
-}
-
-fn dir_and_name(path: &Path) -> (&Path, String) {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    (dir, name)
 }
 
 /// An encrypted PEM private key: PKCS#8 `ENCRYPTED PRIVATE KEY`, or the legacy

@@ -6,9 +6,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{CredentialFiles, OnDisk, Replaced, StagedFiles, dir_and_name, write_failed};
+use super::{CredentialFiles, OnDisk, Replaced, StagedFiles, write_failed};
 use crate::credential::MAX_CREDENTIAL_FILE;
 use crate::error::{RotateCause, RotateProblem};
+use crate::fileio::dir_and_name;
 use crate::fileio::{self, Replace};
 
 impl OnDisk {
