@@ -97,10 +97,11 @@ fn joined(ended: std::result::Result<Result<()>, tokio::task::JoinError>) -> Res
 fn announce(url: &str, secret: &IdentityHeader, print_env: bool) -> Result<()> {
     let header = secret.expose_secret();
     let text = Zeroizing::new(if print_env {
-        format!("export IDENTITY_ENDPOINT={url}\nexport IDENTITY_HEADER={header}\n")
+        format!("export IDENTITY_ENDPOINT={url}\nexport IDENTITY_HEADER={header}")
     } else {
-        format!("IDENTITY_ENDPOINT={url}\nIDENTITY_HEADER={header}\n")
+        format!("IDENTITY_ENDPOINT={url}\nIDENTITY_HEADER={header}")
     });
-    output::text(&text)?;
+    // Past the standard library's stdout buffer, which is never wiped.
+    output::secret_line(&text)?;
     output::close_stdout()
 }
