@@ -4,14 +4,14 @@
 //! clap counts a value taken from the environment as given, so a plain `conflicts_with`
 //! between FILE and `--cert` would refuse `graphd cert FILE` in every CI job that sets
 //! `AZURE_CLIENT_CERTIFICATE_PATH`. The rule is applied here instead, from where clap says
-//! `--cert` came from: FILE and `--cert` on one command line are a usage error (even when
-//! equal: one name for one file), and FILE beats the environment as any flag does.
+//! `--cert` came from (`CredentialArgs::cert_from_env`): FILE and `--cert` on one command
+//! line are a usage error (even when equal: one name for one file), and FILE beats the
+//! environment as any flag does.
 //! It never repeats either value in an error: a misplaced password must not reach a log.
 
 use std::path::PathBuf;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
-use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, Command, FromArgMatches};
 
 use super::{CredentialArgs, FederatedArgs};
@@ -64,10 +64,10 @@ struct Parsed {
 }
 
 impl CertArgs {
-    fn from_parsed(p: Parsed, cert_source: Option<ValueSource>) -> Result<Self, clap::Error> {
+    fn from_parsed(p: Parsed) -> Result<Self, clap::Error> {
         let mut credential = p.credential;
         if let Some(file) = p.file {
-            if cert_source == Some(ValueSource::CommandLine) {
+            if credential.cert.is_some() && !credential.cert_from_env {
                 let mut e = clap::Error::new(ErrorKind::ArgumentConflict);
                 e.insert(
                     ContextKind::InvalidArg,
@@ -80,6 +80,7 @@ impl CertArgs {
                 return Err(e);
             }
             credential.cert = Some(file);
+            credential.cert_from_env = false;
         }
         Ok(CertArgs {
             credential,
@@ -93,8 +94,7 @@ impl CertArgs {
 
 impl FromArgMatches for CertArgs {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
-        let parsed = Parsed::from_arg_matches(matches)?;
-        CertArgs::from_parsed(parsed, matches.value_source("cert"))
+        CertArgs::from_parsed(Parsed::from_arg_matches(matches)?)
     }
 
     fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {

@@ -34,7 +34,7 @@ mod common_args;
 mod rotate_args;
 
 pub use cert_args::CertArgs;
-pub use common_args::{AppArgs, CredentialArgs, IdentityArgs, NetArgs, SigningArgs};
+pub use common_args::{AppArgs, CERT_ENV, CredentialArgs, IdentityArgs, NetArgs, SigningArgs};
 pub use rotate_args::RotateArgs;
 
 /// Call Microsoft Graph as an app, with a certificate instead of a client secret.

@@ -2,11 +2,13 @@
 //! (docs/protocol.md#workload-identity-federation).
 //!
 //! One proof per run. Two chosen on the command line (`--cert` and `--github-oidc`) is a
-//! usage error (clap refuses most pairs; a `--cert` flag is told from
-//! `AZURE_CLIENT_CERTIFICATE_PATH` here). A flag beats the environment, which beats the
-//! `--config` file. When a certificate and a token file both come only from the environment,
-//! the certificate wins, as the Azure SDKs' `EnvironmentCredential` comes before
-//! `WorkloadIdentityCredential` in `DefaultAzureCredential`; `-v` says which was used.
+//! usage error (clap refuses most pairs; `--cert` against a federated flag is refused here,
+//! from clap's record of where the certificate came from, `CredentialArgs::cert_from_env`,
+//! so the same path in `AZURE_CLIENT_CERTIFICATE_PATH` does not turn a flag into an
+//! environment value). A flag beats the environment, which beats the `--config` file. When
+//! a certificate and a token file both come only from the environment, the certificate wins,
+//! as the Azure SDKs' `EnvironmentCredential` comes before `WorkloadIdentityCredential` in
+//! `DefaultAzureCredential`; `-v` says which was used.
 //!
 //! GitHub's request token is read here (into its redacting type) so the identity never looks
 //! at the environment for it; token files and variables are read by the identity, per request.
@@ -17,7 +19,7 @@ use std::path::{Path, PathBuf};
 use url::Url;
 
 use super::file::ConfigFile;
-use crate::cli::{CredentialArgs, FederatedArgs, SigningArgs};
+use crate::cli::{CERT_ENV, CredentialArgs, FederatedArgs, SigningArgs};
 use crate::cloud::{self, Cloud};
 use crate::error::{Error, FederatedProblem, Result, TokenOrigin, UsageProblem};
 use crate::messages;
@@ -25,8 +27,6 @@ use crate::secret::GithubRequestToken;
 
 /// The variable the Azure workload identity webhook sets (docs/protocol.md#kubernetes-token-file).
 pub const TOKEN_FILE_ENV: &str = "AZURE_FEDERATED_TOKEN_FILE";
-/// The certificate variable of azure-identity's `EnvironmentCredential`.
-const CERT_ENV: &str = "AZURE_CLIENT_CERTIFICATE_PATH";
 /// What a GitHub Actions job with `id-token: write` has (docs/protocol.md#github-actions-oidc).
 pub const GITHUB_URL_ENV: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
 pub const GITHUB_TOKEN_ENV: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
@@ -120,10 +120,7 @@ fn env_nonempty(name: &str) -> Option<OsString> {
 
 /// Applies the precedence rules (module docs).
 pub fn choose(cred: &CredentialArgs, fed: &FederatedArgs, cfg: &ConfigFile) -> Result<Choice> {
-    let cert_from_env = match (&cred.cert, env_nonempty(CERT_ENV)) {
-        (Some(c), Some(e)) => c.as_os_str() == e,
-        _ => false,
-    };
+    let cert_from_env = cred.cert_from_env;
     let cert_flag = if cred.key.is_some() {
         Some("--key")
     } else if cred.cert.is_some() && !cert_from_env {
@@ -257,10 +254,10 @@ pub fn no_audience_for_a_certificate(
     if fed.federated_audience.is_none() || !has_certificate {
         return Ok(());
     }
-    let certificate_from = match (&cred.cert, env_nonempty(CERT_ENV)) {
-        (Some(c), Some(e)) if c.as_os_str() == e => CERT_ENV,
-        (Some(_), _) => "--cert",
-        (None, _) => "the --config file",
+    let certificate_from = match &cred.cert {
+        Some(_) if cred.cert_from_env => CERT_ENV,
+        Some(_) => "--cert",
+        None => "the --config file",
     };
     Err(Error::Usage(UsageProblem::AudienceWithoutFederated {
         certificate_from,
