@@ -3,6 +3,8 @@
 //! `GRAPHD_LOG=trace`, and their output is searched for the password, every base64 line of
 //! the key's PEM, the DER key in base64 chunks and the private RSA components in hex.
 //! `graphd assertion`'s stdout is the one secret output allowed, and only there.
+//! Submodules do the same for federated tokens, PINs, `serve`'s header, `list-users --delta`'s
+//! sync state and `rotate`'s old and new keys (these two with the `Way`s and `Secrets` here).
 
 use std::collections::BTreeSet;
 
@@ -13,8 +15,10 @@ use crate::support::fixtures::{PASSWORD, UNICODE_PASSWORD, WRONG_PASSWORD, fixtu
 use crate::support::outcome::run;
 use crate::support::{CLIENT_ID, TENANT, graphd, ossl};
 
+mod delta;
 mod federated;
 mod pkcs11;
+mod rotate;
 mod scenarios;
 mod serve;
 use scenarios::{p, scenarios};
@@ -56,7 +60,111 @@ struct Secrets {
     needles: BTreeSet<String>,
 }
 
+/// How a run shows its diagnostics: not at all, `-v`, or `GRAPHD_LOG=trace`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Way {
+    Quiet,
+    Verbose,
+    Trace,
+}
+
+impl Way {
+    const ALL: [Way; 3] = [Way::Quiet, Way::Verbose, Way::Trace];
+
+    /// `cmd` run this way (`-v` is global: it may follow the subcommand's arguments).
+    fn apply(self, cmd: &mut assert_cmd::Command) -> &mut assert_cmd::Command {
+        match self {
+            Way::Quiet => cmd,
+            Way::Verbose => cmd.arg("-v"),
+            Way::Trace => cmd.env("GRAPHD_LOG", "trace"),
+        }
+    }
+
+    /// Whether this way prints the request traces.
+    fn traces(self) -> bool {
+        self != Way::Quiet
+    }
+}
+
 impl Secrets {
+    fn none() -> Secrets {
+        Secrets {
+            needles: BTreeSet::new(),
+        }
+    }
+
+    /// Adds a private key (PEM, encrypted under `password` if given) and its password: the
+    /// PEM's base64 lines, the DER (PKCS#8 and PKCS#1) in base64 at every alignment and the
+    /// private RSA components in hex, in 16-character pieces, leaving out any piece that lies
+    /// in `public` (DER of certificates and public keys printed legitimately).
+    fn add_key(&mut self, pem: &[u8], password: Option<&str>, public: &[Vec<u8>]) {
+        use openssl::pkey::PKey;
+        let key = match password {
+            Some(pw) => PKey::private_key_from_pem_passphrase(pem, pw.as_bytes()),
+            None => PKey::private_key_from_pem(pem),
+        }
+        .expect("a private key PEM");
+        let rsa = key.rsa().expect("an RSA key");
+        let before = self.needles.len();
+        let mut views: Vec<String> = Vec::new();
+        let spki = key.public_key_to_der().unwrap();
+        for der in public.iter().chain([&spki]) {
+            views.extend(base64_views(der));
+        }
+        let is_public = |s: &str| views.iter().any(|v| v.contains(s));
+        let text = String::from_utf8_lossy(pem);
+        let mut inside = false;
+        for line in text.lines() {
+            if line.starts_with("-----BEGIN") {
+                inside = line.contains("PRIVATE KEY");
+            } else if inside && !line.contains(':') && line.len() >= 16 && !is_public(line) {
+                self.needles.insert(line.to_string());
+            }
+        }
+        for der in [
+            key.private_key_to_pkcs8().unwrap(),
+            rsa.private_key_to_der().unwrap(),
+        ] {
+            for view in base64_views(&der) {
+                self.needles
+                    .extend(chunks(&view, 16).filter(|c| !is_public(c)));
+            }
+        }
+        let components = [
+            rsa.d(),
+            rsa.p().unwrap(),
+            rsa.q().unwrap(),
+            rsa.dmp1().unwrap(),
+            rsa.dmq1().unwrap(),
+            rsa.iqmp().unwrap(),
+        ];
+        for n in components {
+            let hex = n.to_hex_str().unwrap().to_string();
+            for c in chunks(&hex, 16) {
+                self.needles.insert(c.to_ascii_lowercase());
+                self.needles.insert(c);
+            }
+        }
+        assert!(
+            self.needles.len() - before > 300,
+            "the search is broad: {} needles for a key",
+            self.needles.len() - before
+        );
+        if let Some(pw) = password {
+            self.needles.insert(pw.to_string());
+        }
+    }
+
+    /// Adds one exact string.
+    fn add(&mut self, needle: impl Into<String>) {
+        let needle = needle.into();
+        assert!(
+            needle.len() >= 8,
+            "a needle this short would match by chance"
+        );
+        self.needles.insert(needle);
+    }
+
     fn new() -> Secrets {
         let fx = fixtures();
         // Base64 of everything public (certificates, public keys): a key's PEM line or DER
