@@ -8,7 +8,7 @@ use crate::error::NetworkKind;
 
 /// A transport error's class and a message without the URL (it may carry a query).
 pub fn classify(e: &reqwest::Error, timeout: Option<Duration>) -> (NetworkKind, String) {
-    let mut innermost = e.to_string();
+    let mut innermost = text_without_url(e);
     let mut tls = false;
     let mut source = e.source();
     while let Some(s) = source {
@@ -43,6 +43,16 @@ pub fn classify(e: &reqwest::Error, timeout: Option<Duration>) -> (NetworkKind, 
         _ => crate::error::io_reason(&std::io::Error::other(innermost)),
     };
     (kind, detail)
+}
+
+/// reqwest's own text for `e` with its URL redacted: reqwest puts the whole URL, query and
+/// all, in the text of an error that has no cause below it.
+pub fn text_without_url(e: &reqwest::Error) -> String {
+    let text = e.to_string();
+    match e.url() {
+        Some(url) => text.replace(url.as_str(), &crate::messages::redact_url(url)),
+        None => text,
+    }
 }
 
 /// rustls' certificate errors in words; anything else as rustls says it. `roots_override`
@@ -100,6 +110,30 @@ mod tests {
         assert_eq!(
             tls_detail("received corrupt message", None),
             "received corrupt message"
+        );
+    }
+
+    #[test]
+    fn an_error_text_never_carries_the_query() {
+        // A header value reqwest refuses, with the URL attached as reqwest attaches it to the
+        // errors of a request it sent.
+        crate::http::install_crypto_provider();
+        let url = "https://graph.example/v1.0/users?$skiptoken=SECRETPAGE";
+        let e = reqwest::Client::new()
+            .get(url)
+            .header("x-probe", "a\nb")
+            .build()
+            .expect_err("a newline in a header value is refused")
+            .with_url(url.parse().unwrap());
+        assert!(
+            e.url().is_some(),
+            "the probe must be an error that names its URL: {e}"
+        );
+        let text = text_without_url(&e);
+        assert!(!text.contains("SECRETPAGE"), "{text}");
+        assert!(
+            text.contains("https://graph.example/v1.0/users?..."),
+            "{text}"
         );
     }
 }

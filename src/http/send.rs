@@ -93,7 +93,12 @@ impl Http {
                 .header("client-request-id", &request_id)
                 .header("return-client-request-id", "true")
                 .build()
-                .map_err(|e| Error::Internal(format!("cannot build the request: {e}")))?;
+                .map_err(|e| {
+                    Error::Internal(format!(
+                        "cannot build the request: {}",
+                        failure::text_without_url(&e)
+                    ))
+                })?;
             let shown = format!(
                 "{} {}",
                 request.method(),
