@@ -1,11 +1,12 @@
 //! Renaming objects in a token, all or nothing: `graphd rotate` gives the new key pair and
 //! certificate the names the user's URI selects by (`CKA_LABEL`, and `CKA_ID` when the URI
 //! names an id) and the old ones a `.previous-DATE` label, with `C_SetAttributeValue`
-//! (PKCS#11 v2.40 base §5.7; both attributes "may be modified after object is created",
-//! §4.4 table 4 and §4.8 table 26, footnote 8).
+//! (PKCS#11 v2.40 base §5.7). The specification lets `CKA_LABEL` (§4.4, storage objects) and
+//! `CKA_ID` (§4.6.3 certificates, §4.7 keys) change after creation, see
+//! docs/protocol.md#pkcs11.
 //!
-//! A token may still refuse a change (`CKA_MODIFIABLE` false, `CKR_ATTRIBUTE_READ_ONLY`, a
-//! vendor's policy): then every change already made is undone, last first, so the token is
+//! A token may still refuse a change (`CKA_MODIFIABLE` false, a trusted certificate, a
+//! vendor's policy, `CKR_ATTRIBUTE_READ_ONLY`): then every change already made is undone, last first, so the token is
 //! left as it was; what could not be undone is said, never hidden. One attribute per call,
 //! so a refusal is exact. This module changes labels and ids only and destroys nothing.
 

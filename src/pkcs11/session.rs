@@ -162,8 +162,9 @@ impl Token {
     }
 
     /// A read-write session on this same token, for creating and renaming objects. PKCS#11
-    /// login state belongs to the application, not the session (v2.40 base §5.6): once this
-    /// token is logged in, so is the new session, and [`Token::login`] on it asks for no PIN.
+    /// login state belongs to the application, not the session (docs/protocol.md#pkcs11): once
+    /// this token is logged in, so is the new session, and [`Token::login`] on it asks for no
+    /// PIN.
     pub fn beside_read_write(&self) -> Result<Token> {
         let module = self.module.share()?;
         let session = module
