@@ -218,6 +218,23 @@ fn a_token_key_rotates_in_place_and_the_old_one_is_removed() {
     let old_uri = format!("pkcs11:token=graphd;object={previous}");
     assert_eq!(assertion_kid(&hsm, &emu, &old_uri, &[]), old_thumb);
     graphd(&hsm, &emu, "token", &old_uri, &[]).refused(4, None, "AADSTS700027");
+
+    // A second rotation the same day keeps both earlier key pairs under names of their own.
+    let again = graphd(&hsm, &emu, "rotate", uri, &[]);
+    again.ok();
+    let third = thumbprint_of(again.stdout.as_bytes());
+    let after = objects(&hsm);
+    assert_eq!(labelled(&after, "app-key").len(), 3, "{after:?}");
+    assert_eq!(labelled(&after, &previous).len(), 3, "{after:?}");
+    assert_eq!(
+        labelled(&after, &format!("{previous}.2")).len(),
+        3,
+        "{after:?}"
+    );
+    assert_eq!(assertion_kid(&hsm, &emu, uri, &[]), third);
+    let second_uri = format!("pkcs11:token=graphd;object={previous}.2");
+    assert_eq!(assertion_kid(&hsm, &emu, &second_uri, &[]), new_thumb);
+    assert_eq!(registered(&emu), [new_thumb, third]);
 }
 
 #[test]
