@@ -17,6 +17,7 @@ use crate::support::{CLIENT_ID, Pair, emulator, openssl};
 
 mod errors;
 mod inproc;
+mod rotate;
 
 /// An emulator that knows the app by `cert` (PEM file).
 pub fn emulator_for(cert: &Path) -> crate::support::emulator::TestEmulator {

@@ -17,6 +17,9 @@ answers AADSTS700027), replace the credential file (the previous one is kept as 
 FILE.previous-DATE, mode 0600), and with --remove-old removeKey for the old certificate. Each \
 step is reported on stderr; stdout is the new certificate (PEM). A failure leaves the current \
 key working and on disk: a key added by a failed run is removed again.\n\
+A key in a PKCS#11 token (--key 'pkcs11:...;object=LABEL'): the new key is generated in the same \
+token, then the objects are renamed so the same URI names the new key; the old ones are kept as \
+LABEL.previous-DATE.\n\
 The app needs no Graph permission to roll its own keys; to find its object id by itself it \
 needs Application.Read.All, else pass --object-id."
 )]

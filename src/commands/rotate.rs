@@ -1,12 +1,13 @@
-//! `graphd rotate`: resolve the identity, keep what the new file needs from the settings (the
-//! password source, the signing options), run the rotation, print the new certificate.
+//! `graphd rotate`: resolve the identity, keep what the new key needs from the settings (the
+//! password source, or the token's URI, module and PIN source; the signing options), run the
+//! rotation, print the new certificate.
 
 use std::time::Duration;
 
 use crate::cli::RotateArgs;
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::rotate::{self, Current, Options};
+use crate::rotate::{self, Current, CurrentKey, Options};
 use crate::settings::{KeySource, ProofSpec, Settings};
 use crate::{http, output};
 
@@ -30,15 +31,15 @@ pub fn run(args: &RotateArgs, settings: Settings) -> Result<()> {
             ));
         }
     };
-    let KeySource::Files { source, passwords } = &spec.key else {
-        return Err(unsupported(
-            "the key is in a PKCS#11 token; rotate it with `graphd gen-cert --key pkcs11:...` \
-             and upload the new certificate",
-        ));
+    let key = match &spec.key {
+        KeySource::Files { source, passwords } => CurrentKey::Files {
+            source: source.clone(),
+            passwords: passwords.reopen(),
+        },
+        KeySource::Pkcs11(spec) => CurrentKey::Token(spec.clone()),
     };
     let current = Current {
-        source: source.clone(),
-        passwords: passwords.reopen(),
+        key,
         alg: spec.alg,
         send_x5c: spec.send_x5c,
     };

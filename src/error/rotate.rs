@@ -10,7 +10,8 @@ use super::{Error, exit, printable};
 /// The steps of a rotation, in order (docs/protocol.md#certificate-self-rotation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
-    /// Local checks: the credential files, the password, the directory they are written to.
+    /// Local checks: the credential files (or token objects), the password, where the new
+    /// key goes.
     Check,
     /// Find the application's object id and its key credentials.
     Application,
@@ -22,7 +23,7 @@ pub enum Step {
     AddKey,
     /// Get a token with the new key.
     Prove,
-    /// Keep the previous file and put the new one in place.
+    /// Keep the previous file and put the new one in place (in a token: swap the names).
     Replace,
     /// `POST /applications/{id}/removeKey` for the old key.
     RemoveOld,
@@ -45,13 +46,13 @@ impl Step {
 
     pub fn describe(self) -> &'static str {
         match self {
-            Step::Check => "check the credential files",
+            Step::Check => "check the current credential",
             Step::Application => "find the application",
             Step::Generate => "generate the new key and certificate",
             Step::Proof => "sign the proof of possession",
             Step::AddKey => "add the new certificate with addKey",
             Step::Prove => "prove the new key with a token",
-            Step::Replace => "replace the credential file",
+            Step::Replace => "put the new key in place",
             Step::RemoveOld => "remove the old certificate with removeKey",
         }
     }
@@ -85,6 +86,16 @@ pub enum RotateProblem {
     NotPropagated { waited_secs: u64, attempts: u32 },
     /// The credential file changed on disk while the rotation ran.
     FileChanged { path: PathBuf },
+    /// A `pkcs11:` URI (`--key` or `--cert`) selects its object by neither `object=` nor
+    /// `id=`: once the new key is in the token, it would name both.
+    UnnamedObject { setting: &'static str, uri: String },
+    /// An object of the current key says it cannot be changed (`CKA_MODIFIABLE` false), so
+    /// the new key could never take its names.
+    NotRenamable { token: String, object: String },
+    /// The token refused to rename an object (step 6); `error` is the token's answer.
+    RenameRefused { what: String, error: String },
+    /// After renaming, the user's URI did not name the new key alone.
+    SwapNotSeen { uri: String },
 }
 
 impl fmt::Display for RotateProblem {
@@ -129,6 +140,21 @@ impl fmt::Display for RotateProblem {
                 "{} changed on disk while graphd was rotating it",
                 path.display()
             ),
+            RotateProblem::UnnamedObject { setting, uri } => write!(
+                f,
+                "{setting} {uri} names its object by neither object= nor id=, so once the new key is in the token it would name both keys"
+            ),
+            RotateProblem::NotRenamable { token, object } => write!(
+                f,
+                "token {token} does not let {object} be renamed (CKA_MODIFIABLE is false), so a new key could never take its place"
+            ),
+            RotateProblem::RenameRefused { what, error } => {
+                write!(f, "the token refused to change {what}: {error}")
+            }
+            RotateProblem::SwapNotSeen { uri } => write!(
+                f,
+                "after renaming, {uri} did not name the new key alone, so graphd put the names back"
+            ),
         }
     }
 }
@@ -137,9 +163,12 @@ impl RotateProblem {
     pub fn exit_code(&self) -> u8 {
         match self {
             RotateProblem::PasswordFromStdin => exit::USAGE,
-            RotateProblem::UnsupportedCredential { .. } | RotateProblem::FileChanged { .. } => {
-                exit::CREDENTIAL
-            }
+            RotateProblem::UnsupportedCredential { .. }
+            | RotateProblem::FileChanged { .. }
+            | RotateProblem::UnnamedObject { .. }
+            | RotateProblem::NotRenamable { .. }
+            | RotateProblem::RenameRefused { .. }
+            | RotateProblem::SwapNotSeen { .. } => exit::CREDENTIAL,
             RotateProblem::NotPropagated { .. } => exit::TOKEN,
             RotateProblem::ObjectIdOfAnotherApp { .. }
             | RotateProblem::OldKeyNotRegistered { .. }
@@ -153,8 +182,8 @@ impl RotateProblem {
         Some(match self {
             RotateProblem::UnsupportedCredential { .. } => {
                 "rotate works on a PEM (key and certificate, as gen-cert writes key.pem), a \
-                 --cert/--key pair of PEM files, or a PFX; otherwise make a new credential with \
-                 graphd gen-cert and upload it"
+                 --cert/--key pair of PEM files, a PFX, or a key in a PKCS#11 token that can be \
+                 written to; otherwise make a new credential with graphd gen-cert and upload it"
                     .into()
             }
             RotateProblem::PasswordFromStdin => {
@@ -193,6 +222,22 @@ impl RotateProblem {
             }
             RotateProblem::FileChanged { .. } => {
                 "another process changed the credential file; check it, then run graphd rotate again"
+                    .into()
+            }
+            RotateProblem::UnnamedObject { .. } => {
+                "add object=LABEL (or id=...) to the URI, as graphd cert 'pkcs11:...' lists the \
+                 token's keys"
+                    .into()
+            }
+            RotateProblem::NotRenamable { .. } => {
+                "make a new key with graphd gen-cert --key 'pkcs11:...;object=NEW-LABEL', upload \
+                 its certificate and switch to that URI; graphd rotate needs a token that lets it \
+                 rename objects"
+                    .into()
+            }
+            RotateProblem::RenameRefused { .. } | RotateProblem::SwapNotSeen { .. } => {
+                "graphd rotate renames the current and the new objects in place; where a token \
+                 does not allow it, switch to the new key's URI instead"
                     .into()
             }
         })

@@ -197,6 +197,15 @@ impl CertificateProof {
         Ok(&self.loaded()?.chain)
     }
 
+    /// The token credential, when the key is in a PKCS#11 token (`graphd rotate` makes the
+    /// new key next to it).
+    pub fn token_credential(&self) -> Option<&TokenCredential> {
+        match &self.holder {
+            Holder::Token { credential, .. } => Some(credential),
+            Holder::Files { .. } => None,
+        }
+    }
+
     /// Where the certificate came from.
     pub fn path(&self) -> &std::path::Path {
         &self.public.path

@@ -36,6 +36,13 @@ pub struct NewKey {
     handles: Vec<ObjectHandle>,
 }
 
+impl NewKey {
+    /// The private key, the public key, then the certificate once it is stored.
+    pub fn handles(&self) -> &[ObjectHandle] {
+        &self.handles
+    }
+}
+
 impl KeyMaker {
     /// Opens the token `uri` names (read-write) and logs in. The new objects take the URI's
     /// `object` label and its `id`, or a fresh random 16-byte id.
@@ -52,6 +59,12 @@ impl KeyMaker {
             }
         };
         Ok(KeyMaker { token, label, id })
+    }
+
+    /// A maker on `token` (opened read-write and logged in) whose objects take `label` and
+    /// `id`: `graphd rotate` names the new key apart from the current one until it works.
+    pub fn beside(token: Arc<Token>, label: String, id: Vec<u8>) -> KeyMaker {
+        KeyMaker { token, label, id }
     }
 
     pub fn token(&self) -> &Arc<Token> {
@@ -218,6 +231,23 @@ impl KeyMaker {
     /// Removes what `generate` and `store_certificate` made, when a later step failed.
     pub fn undo(&self, new: NewKey) {
         self.destroy(&new.handles);
+    }
+
+    /// As [`undo`](Self::undo), but says when the token refused to destroy one of them.
+    pub fn discard(&self, new: NewKey) -> Result<()> {
+        let session = self.token.session()?;
+        let mut first = None;
+        for h in &new.handles {
+            if let Err(e) = session.destroy_object(*h) {
+                first.get_or_insert(e);
+            }
+        }
+        match first {
+            None => Ok(()),
+            Some(e) => Err(self
+                .token
+                .error("destroying the new objects (C_DestroyObject)", &e)),
+        }
     }
 
     /// Destroys objects, best effort (the caller is already failing or replacing them).

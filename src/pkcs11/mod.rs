@@ -12,8 +12,9 @@
 mod credential;
 pub mod keygen;
 mod module;
-mod objects;
+pub mod objects;
 mod pin;
+pub mod relabel;
 mod session;
 mod sign;
 pub mod uri;

@@ -107,6 +107,23 @@ impl Module {
         })
     }
 
+    /// Another holder of this loaded module (a second session on one of its tokens).
+    pub fn share(&self) -> Result<Module> {
+        let mut loaded = LOADED
+            .lock()
+            .map_err(|_| Error::Internal("the PKCS#11 module list was poisoned".into()))?;
+        let l = loaded
+            .iter_mut()
+            .find(|l| l.path == self.canonical)
+            .ok_or_else(|| Error::Internal("a held PKCS#11 module is not loaded".into()))?;
+        l.holders += 1;
+        Ok(Module {
+            ctx: l.ctx.clone(),
+            path: self.path.clone(),
+            canonical: self.canonical.clone(),
+        })
+    }
+
     pub fn ctx(&self) -> &Pkcs11 {
         &self.ctx
     }

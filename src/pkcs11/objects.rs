@@ -237,6 +237,35 @@ pub fn certificates(token: &Token, template: &[Attribute]) -> Result<Vec<CertObj
     Ok(out)
 }
 
+/// Whether the object may be changed (`CKA_MODIFIABLE`, true when the token does not say,
+/// as PKCS#11 v2.40 base §4.4 makes it the default).
+pub fn modifiable(token: &Token, handle: ObjectHandle) -> Result<bool> {
+    let attrs = token
+        .session()?
+        .get_attributes(handle, &[AttributeType::Modifiable])
+        .map_err(|e| token.error("reading an object's CKA_MODIFIABLE", &e))?;
+    Ok(attrs
+        .iter()
+        .all(|a| !matches!(a, Attribute::Modifiable(false))))
+}
+
+/// Whether any object (of any class visible in this session) has the label `label`.
+pub fn label_in_use(token: &Token, label: &str) -> Result<bool> {
+    Ok(!find(token, &[Attribute::Label(label.as_bytes().to_vec())])?.is_empty())
+}
+
+/// An RSA public key object's modulus (`CKA_MODULUS`), if it has one.
+pub fn modulus(token: &Token, handle: ObjectHandle) -> Result<Option<Vec<u8>>> {
+    let attrs = token
+        .session()?
+        .get_attributes(handle, &[AttributeType::Modulus])
+        .map_err(|e| token.error("reading a public key's modulus", &e))?;
+    Ok(attrs.into_iter().find_map(|a| match a {
+        Attribute::Modulus(m) => Some(m),
+        _ => None,
+    }))
+}
+
 /// The names of every private key in the token (after login), for hints.
 pub fn private_key_names(token: &Token) -> Result<Vec<String>> {
     let mut names = Vec::new();

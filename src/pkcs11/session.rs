@@ -161,6 +161,30 @@ impl Token {
         })
     }
 
+    /// A read-write session on this same token, for creating and renaming objects. PKCS#11
+    /// login state belongs to the application, not the session (docs/protocol.md#pkcs11): once
+    /// this token is logged in, so is the new session, and [`Token::login`] on it asks for no
+    /// PIN.
+    pub fn beside_read_write(&self) -> Result<Token> {
+        let module = self.module.share()?;
+        let session = module
+            .ctx()
+            .open_rw_session(self.slot)
+            .map_err(|e| self.error("opening a read-write session", &e))?;
+        Ok(Token {
+            session: Mutex::new(session),
+            facts: self.facts.clone(),
+            slot: self.slot,
+            logged_in: AtomicBool::new(false),
+            module,
+        })
+    }
+
+    /// Whether the token says it cannot be written to (`CKF_WRITE_PROTECTED`).
+    pub fn write_protected(&self) -> Result<bool> {
+        Ok(self.info()?.write_protected())
+    }
+
     pub fn facts(&self) -> &TokenFacts {
         &self.facts
     }

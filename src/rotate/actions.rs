@@ -104,10 +104,10 @@ pub(super) async fn rollback(
     match remove_key(graph, object_id, key_id, signer, opts).await {
         Ok(()) => {
             messages::info(&format!(
-                "rotate: removed the new certificate (keyId {key_id}) again; the current key and files are unchanged"
+                "rotate: removed the new certificate (keyId {key_id}) again; the current key is unchanged"
             ));
             j.did(
-                "it was removed again (removeKey), so the application is as it was and the current key and files are unchanged"
+                "it was removed again (removeKey), so the application is as it was and the current key is unchanged"
                     .to_string(),
             );
             None
@@ -115,7 +115,7 @@ pub(super) async fn rollback(
         Err(e) => {
             messages::warn(&format!("removing the new certificate again failed: {e}"));
             Some(format!(
-                "the current key and files are unchanged and still work; the new certificate (keyId {key_id}) is still registered but its key was not saved: remove it with {}",
+                "the current key is unchanged and still works; the new certificate (keyId {key_id}) is still registered but its key was not kept: remove it with {}",
                 p.plan.remove_command(key_id)
             ))
         }

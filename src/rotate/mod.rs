@@ -1,35 +1,41 @@
 //! `graphd rotate`: the application replaces its own certificate through Graph's `addKey` and
 //! `removeKey` (docs/protocol.md#certificate-self-rotation), safe at every step.
 //!
-//! 0. local checks: the credential files, the password, the new subject and key size;
+//! 0. local checks: the credential files (or the key's objects in its PKCS#11 token), the
+//!    password, the new subject and key size;
 //! 1. the application's object id and key credentials;
-//! 2. a new key and self-signed certificate (gen-cert's engine), staged next to the files;
+//! 2. a new key and self-signed certificate (gen-cert's engine), staged next to the files, or
+//!    generated inside the same token under temporary names (`token`);
 //! 3. the proof of possession, signed with the current key;
 //! 4. `addKey` with the new certificate;
 //! 5. a token with the new key, waiting out propagation (AADSTS700027);
-//! 6. the previous files kept as `NAME.previous-DATE`, the new ones put in place;
+//! 6. the previous files kept as `NAME.previous-DATE`, the new ones put in place; in a token,
+//!    the objects swap names (the old ones kept as `LABEL.previous-DATE`);
 //! 7. with `--remove-old`, `removeKey` for the old certificate, proof signed with the new key.
 //!
-//! Every step says what it did on stderr. Until step 6 the current key and files are
-//! untouched; a failure after step 4 removes the new key again (proof signed with the old
-//! key), so a failed rotation leaves the application as it was. The error names the step,
-//! what was done and what is left to do. Nothing here prints a key, a proof or a token.
+//! Every step says what it did on stderr. Until step 6 the current key, files and token
+//! objects are untouched; a failure after step 4 removes the new key again (proof signed with
+//! the old key) and a new key made in a token is destroyed, so a failed rotation leaves the
+//! application as it was. The error names the step, what was done and what is left to do.
+//! Nothing here prints a key, a PIN, a proof or a token.
 
 mod actions;
 mod application;
 mod files;
+mod made;
 mod plan;
 pub mod proof;
 mod prove;
+mod token;
 
 use std::time::Duration;
 
 use openssl::x509::X509Ref;
 
 use self::application::KeyCredential;
+use self::files::CredentialFiles;
 pub use self::files::Layout;
-use self::files::{CredentialFiles, StagedFiles};
-pub use self::plan::Plan;
+pub use self::plan::{Holder, Plan, TokenPlan};
 use crate::client::Client;
 use crate::clock;
 use crate::credential::{CredentialSource, Thumbprints};
@@ -43,8 +49,8 @@ use crate::identity::{CertificateProof, Identity, Proof};
 use crate::jws::Alg;
 use crate::messages;
 use crate::password::PasswordSource;
+use crate::pkcs11::KeySpec;
 use crate::secret::Password;
-use crate::settings::{CertificateSpec, KeySource, ProofSpec};
 
 mod steps;
 
@@ -68,11 +74,21 @@ pub struct Options {
 /// The current credential as the settings described it, before the client took them.
 #[derive(Debug)]
 pub struct Current {
-    pub source: CredentialSource,
-    /// The same password source again, for the new file; `None` when it was stdin.
-    pub passwords: Option<PasswordSource>,
+    pub key: CurrentKey,
     pub alg: Option<Alg>,
     pub send_x5c: bool,
+}
+
+/// Where the current key is.
+#[derive(Debug)]
+pub enum CurrentKey {
+    Files {
+        source: CredentialSource,
+        /// The same password source again, for the new file; `None` when it was stdin.
+        passwords: Option<PasswordSource>,
+    },
+    /// In a PKCS#11 token: the URI, the certificate's source, the module, the PIN source.
+    Token(Box<KeySpec>),
 }
 
 /// How a rotation ended.
@@ -115,10 +131,20 @@ struct Prepared<'a> {
     plan: Plan,
     /// The current certificate proof (key loaded).
     proof: &'a CertificateProof,
-    files: CredentialFiles,
-    new_password: Option<Password>,
+    target: Target,
     old: Thumbprints,
-    current: Current,
+    alg: Option<Alg>,
+    send_x5c: bool,
+}
+
+/// Where the new key goes: files next to the current ones, or the current key's token.
+enum Target {
+    Files {
+        files: CredentialFiles,
+        /// The current files' password, for the new ones.
+        new_password: Option<Password>,
+    },
+    Token(Box<token::InToken>),
 }
 
 /// Runs a rotation for `client`'s identity.
@@ -145,49 +171,27 @@ pub async fn run(client: &Client, current: Current, opts: &Options) -> Result<Ou
 /// Step 0: everything that can be checked without the network.
 fn check<'a>(
     client: &'a Client,
-    mut current: Current,
+    current: Current,
     opts: &Options,
 ) -> Result<Prepared<'a>, RotateCause> {
-    let unsupported =
-        |why: &str| RotateCause::Problem(RotateProblem::UnsupportedCredential { why: why.into() });
     // Other proof kinds (a federated token) have no key to rotate.
     #[allow(irrefutable_let_patterns)]
     let Proof::Certificate(proof) = client.identity.proof() else {
-        return Err(unsupported("the app proves itself without a certificate"));
+        return Err(RotateCause::Problem(RotateProblem::UnsupportedCredential {
+            why: "the app proves itself without a certificate".into(),
+        }));
     };
-    let files = CredentialFiles::read(&current.source, proof.hints().cert_file)?;
-    // Loads the key (asking for its password if needed): a key that cannot sign fails here.
-    proof.signing_key()?;
-    let Some(leaf) = proof.chain()?.first() else {
-        return Err(unsupported(
-            "no certificate is configured, only a thumbprint",
-        ));
-    };
-    let new_password = match files.encryption() {
-        None => None,
-        Some(kind) => {
-            let Some(mut source) = current.passwords.take() else {
-                return Err(RotateCause::Problem(RotateProblem::PasswordFromStdin));
-            };
-            let target = files.key_path().display().to_string();
-            let password = if source.supplied() {
-                source.get(kind, files.key_path())?
-            } else {
-                source.get_new(&target)?
-            };
-            match (password, kind) {
-                (Some(p), _) => Some(p),
-                // A PFX opened without a password gets none either.
-                (None, crate::error::Encrypted::Pfx) => Some(Password::new(String::new())),
-                (None, crate::error::Encrypted::Key) => {
-                    return Err(Error::Config(ConfigProblem::NewPassword(
-                        NewPasswordProblem::Required("the new key"),
-                    ))
-                    .into());
-                }
-            }
+    let (target, holder) = match current.key {
+        CurrentKey::Files { source, passwords } => check_files(proof, &source, passwords)?,
+        CurrentKey::Token(spec) => {
+            // Logs in (once) and finds the key: a key that cannot sign fails here.
+            proof.signing_key()?;
+            let leaf = leaf_of(proof)?;
+            let (in_token, plan) = token::check(proof, *spec, leaf, &today())?;
+            (Target::Token(Box::new(in_token)), Holder::Token(plan))
         }
     };
+    let leaf = leaf_of(proof)?;
     let subject = match &opts.subject {
         Some(s) => s.clone(),
         None => Subject::from_name(leaf.subject_name()).unwrap_or_else(|| {
@@ -209,9 +213,7 @@ fn check<'a>(
     let plan = Plan {
         client_id: client.identity.app().client_id.clone(),
         object_id: opts.object_id.clone(),
-        layout: files.layout(),
-        files: files.shown().into_iter().map(|p| p.to_path_buf()).collect(),
-        encrypted: files.encryption().is_some() && files.layout() != Layout::Pfx,
+        holder,
         current_thumbprint: old.sha1_hex(),
         current_subject: crate::credential::report::name_to_string(leaf.subject_name()),
         current_expires: expires(leaf),
@@ -224,12 +226,10 @@ fn check<'a>(
         graph: crate::cloud::base_str(&client.net.graph),
     };
     if !opts.dry_run {
-        progress(
-            Step::Check,
-            "checked",
-            &format!(
+        let what = match &plan.holder {
+            Holder::Files { files, .. } => format!(
                 "{} (certificate {}, thumbprint {}, expires {})",
-                plan.files
+                files
                     .iter()
                     .map(|p| p.display().to_string())
                     .collect::<Vec<_>>()
@@ -238,16 +238,85 @@ fn check<'a>(
                 plan.current_thumbprint,
                 plan.current_expires
             ),
-        );
+            Holder::Token(t) => format!(
+                "key {} in token {}; certificate {} ({}), thumbprint {}, expires {}",
+                t.key,
+                t.token,
+                plan.current_subject,
+                t.cert,
+                plan.current_thumbprint,
+                plan.current_expires
+            ),
+        };
+        progress(Step::Check, "checked", &what);
     }
     Ok(Prepared {
         plan,
         proof,
-        files,
-        new_password,
+        target,
         old,
-        current,
+        alg: current.alg,
+        send_x5c: current.send_x5c,
     })
+}
+
+/// The current certificate (the key is loaded).
+fn leaf_of(proof: &CertificateProof) -> Result<&X509Ref, RotateCause> {
+    match proof.chain()?.first() {
+        Some(leaf) => Ok(leaf),
+        None => Err(RotateCause::Problem(RotateProblem::UnsupportedCredential {
+            why: "no certificate is configured, only a thumbprint".into(),
+        })),
+    }
+}
+
+/// Step 0 for credential files: read them, load the key, find the password for the new ones.
+fn check_files(
+    proof: &CertificateProof,
+    source: &CredentialSource,
+    passwords: Option<PasswordSource>,
+) -> Result<(Target, Holder), RotateCause> {
+    let files = CredentialFiles::read(source, proof.hints().cert_file)?;
+    // Loads the key (asking for its password if needed): a key that cannot sign fails here.
+    proof.signing_key()?;
+    leaf_of(proof)?;
+    let new_password = match files.encryption() {
+        None => None,
+        Some(kind) => {
+            let Some(mut source) = passwords else {
+                return Err(RotateCause::Problem(RotateProblem::PasswordFromStdin));
+            };
+            let target = files.key_path().display().to_string();
+            let password = if source.supplied() {
+                source.get(kind, files.key_path())?
+            } else {
+                source.get_new(&target)?
+            };
+            match (password, kind) {
+                (Some(p), _) => Some(p),
+                // A PFX opened without a password gets none either.
+                (None, crate::error::Encrypted::Pfx) => Some(Password::new(String::new())),
+                (None, crate::error::Encrypted::Key) => {
+                    return Err(Error::Config(ConfigProblem::NewPassword(
+                        NewPasswordProblem::Required("the new key"),
+                    ))
+                    .into());
+                }
+            }
+        }
+    };
+    let holder = Holder::Files {
+        layout: files.layout(),
+        files: files.shown().into_iter().map(|p| p.to_path_buf()).collect(),
+        encrypted: files.encryption().is_some() && files.layout() != Layout::Pfx,
+    };
+    Ok((
+        Target::Files {
+            files,
+            new_password,
+        },
+        holder,
+    ))
 }
 
 /// A certificate's expiry as RFC 3339.
@@ -257,31 +326,7 @@ fn expires(cert: &X509Ref) -> String {
         .unwrap_or_else(|| "(unknown)".into())
 }
 
-/// The identity of the new credential, loaded from its staged files.
-fn new_identity(
-    client: &Client,
-    staged: &StagedFiles,
-    password: Option<&Password>,
-    current: &Current,
-) -> Result<Identity> {
-    let passwords = match password {
-        Some(p) => PasswordSource::fixed(p.clone()),
-        None => PasswordSource::none(),
-    };
-    Identity::new(
-        client.identity.app().clone(),
-        ProofSpec::Certificate(CertificateSpec {
-            key: KeySource::Files {
-                source: staged.source(),
-                passwords,
-            },
-            alg: current.alg,
-            send_x5c: current.send_x5c,
-        }),
-    )
-}
-
-/// The certificate proof of an identity built by [`new_identity`].
+/// The certificate proof of the new key's identity.
 fn certificate_of(identity: &Identity) -> Result<&CertificateProof> {
     #[allow(irrefutable_let_patterns)]
     let Proof::Certificate(c) = identity.proof() else {

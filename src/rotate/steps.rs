@@ -1,18 +1,18 @@
 //! Steps 1 to 7 of a rotation, each reporting what it did; a step that fails after `addKey`
-//! removes the added key again (`actions::rollback`).
-
-use zeroize::Zeroizing;
+//! removes the added key again (`actions::rollback`), and one that fails before step 6
+//! discards the new key (its staged files, or the objects made in the token).
 
 use super::actions::{add_key, remove_key, rollback, sign};
 use super::application::{self, Application};
-use super::files::NewContents;
+use super::made::Made;
+use super::token::SwapFailed;
 use super::{
-    Journal, Layout, Options, Outcome, Prepared, certificate_of, expires, matching, new_identity,
-    progress, prove, read_application, today,
+    Journal, Options, Outcome, Prepared, Target, certificate_of, expires, matching, progress,
+    prove, read_application, today,
 };
 use crate::client::Client;
+use crate::credential::openssl_bug;
 use crate::error::{Error, Result, RotateCause, RotateProblem, RotateStep as Step};
-use crate::gen_cert::{self, Request};
 use crate::graph::Graph;
 use crate::messages;
 use crate::safe_text::shell_word;
@@ -33,31 +33,23 @@ pub(super) async fn run(
     let (object_id, old_ids) = application_facts(&p, app.as_ref(), opts)
         .map_err(|c| j.fail(Step::Application, c, None))?;
 
-    // 2. The new key and certificate, staged next to the current files.
-    let generated = gen_cert::generate(&Request {
-        subject: &p.plan.subject,
-        days: p.plan.days,
-        key_bits: p.plan.key_bits,
-    })
-    .map_err(|e| j.fail(Step::Generate, e, None))?;
-    let contents = new_contents(&generated, &p, p.new_password.as_ref())
-        .map_err(|e| j.fail(Step::Generate, e, None))?;
-    let staged = p
-        .files
-        .stage(&NewContents {
-            files: contents.iter().map(|c| c.as_slice()).collect(),
-        })
-        .map_err(|e| j.fail(Step::Generate, e, None))?;
-    let new = generated
-        .thumbprints()
-        .map_err(|e| j.fail(Step::Generate, e, None))?;
-    let new_expires = expires(generated.certificate());
+    // 2. The new key and certificate: staged next to the current files, or made in the token.
+    let made = Made::generate(&p).map_err(|e| j.fail(Step::Generate, e, None))?;
+    let described = made.thumbprints().and_then(|t| {
+        let der = made.certificate().to_der().map_err(openssl_bug)?;
+        Ok((t, der))
+    });
+    let (new, cert_der) = match described {
+        Ok(d) => d,
+        Err(e) => return Err(discarded(made, &mut j, Step::Generate, e.into(), None)),
+    };
+    let new_expires = expires(made.certificate());
     progress(
         Step::Generate,
         "generated",
         &format!(
-            "RSA {} bits, subject {}, thumbprint {}, expires {}",
-            generated.key_bits(),
+            "{}, subject {}, thumbprint {}, expires {}",
+            made.whereabouts(),
             p.plan.subject,
             new.sha1_hex(),
             new_expires
@@ -65,12 +57,11 @@ pub(super) async fn run(
     );
 
     // 3 and 4. The proof, signed with the current key, and addKey.
-    let cert_der = generated
-        .certificate()
-        .to_der()
-        .map_err(|e| j.fail(Step::Generate, crate::credential::openssl_bug(e), None))?;
     let display_name = format!("graphd {}", today());
-    let pop = sign(p.proof, &object_id, opts).map_err(|e| j.fail(Step::Proof, e, None))?;
+    let pop = match sign(p.proof, &object_id, opts) {
+        Ok(pop) => pop,
+        Err(e) => return Err(discarded(made, &mut j, Step::Proof, e.into(), None)),
+    };
     progress(
         Step::Proof,
         "proof",
@@ -81,9 +72,10 @@ pub(super) async fn run(
         ),
     );
     let body = application::add_key_body(&cert_der, &display_name, &pop);
-    let added = add_key(&mut graph, &object_id, &body, &new)
-        .await
-        .map_err(|(c, todo)| j.fail(Step::AddKey, c, todo))?;
+    let added = match add_key(&mut graph, &object_id, &body, &new).await {
+        Ok(added) => added,
+        Err((c, todo)) => return Err(discarded(made, &mut j, Step::AddKey, c, todo)),
+    };
     let key_id = added.key_id.clone();
     progress(
         Step::AddKey,
@@ -95,8 +87,8 @@ pub(super) async fn run(
         new.sha1_hex()
     ));
 
-    // 5. A token with the new key, loaded from the staged files (as it will be from now on).
-    let proven = match new_identity(client, &staged, p.new_password.as_ref(), &p.current) {
+    // 5. A token with the new key, loaded as it will be from now on.
+    let proven = match made.identity(client, &p) {
         Ok(identity) => prove::prove(
             &client.http,
             &identity,
@@ -111,7 +103,7 @@ pub(super) async fn run(
         Ok(ok) => ok,
         Err(cause) => {
             let todo = rollback(&mut graph, &p, &object_id, &key_id, p.proof, opts, &mut j).await;
-            return Err(j.fail(Step::Prove, cause, todo));
+            return Err(discarded(made, &mut j, Step::Prove, cause, todo));
         }
     };
     progress(
@@ -125,38 +117,68 @@ pub(super) async fn run(
         ),
     );
 
-    // 6. The files.
-    let replaced = match staged.commit(&p.files, &today()) {
-        Ok(r) => r,
-        Err(cause) => {
-            let todo = rollback(&mut graph, &p, &object_id, &key_id, p.proof, opts, &mut j).await;
-            return Err(j.fail(Step::Replace, cause, todo));
+    // 6. The files, or the token's objects.
+    let cert_pem = made.cert_pem()?;
+    match (made, &p.target) {
+        (Made::Files { staged, .. }, Target::Files { files, .. }) => {
+            let replaced = match staged.commit(files, &today()) {
+                Ok(r) => r,
+                Err(cause) => {
+                    let todo =
+                        rollback(&mut graph, &p, &object_id, &key_id, p.proof, opts, &mut j).await;
+                    return Err(j.fail(Step::Replace, cause, todo));
+                }
+            };
+            for (file, backup) in &replaced.backups {
+                progress(
+                    Step::Replace,
+                    "replaced",
+                    &format!(
+                        "{} (the previous file is {}, mode 0600)",
+                        file.display(),
+                        backup.display()
+                    ),
+                );
+            }
+            j.did(format!(
+                "{} now holds the new key (previous: {})",
+                p.plan.holds(),
+                replaced
+                    .backups
+                    .iter()
+                    .map(|(_, b)| b.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
-    };
-    for (file, backup) in &replaced.backups {
-        progress(
-            Step::Replace,
-            "replaced",
-            &format!(
-                "{} (the previous file is {}, mode 0600)",
-                file.display(),
-                backup.display()
-            ),
-        );
+        (Made::Token(made), Target::Token(in_token)) => match in_token.swap(*made, &today()) {
+            Ok(swapped) => {
+                for (label, line) in &swapped.lines {
+                    progress(Step::Replace, label, line);
+                }
+                j.did(format!(
+                    "{} now names the new key (previous: {})",
+                    p.plan.holds(),
+                    swapped.previous
+                ));
+            }
+            Err(failed) => {
+                // The new key works where it is: keep it, and say how to use or undo it.
+                let failure = swap_failed(&p, &mut j, *failed, &key_id, opts);
+                return Ok(Outcome {
+                    cert_pem: Some(cert_pem),
+                    late_failure: Some(failure),
+                });
+            }
+        },
+        _ => {
+            return Err(Error::Internal(
+                "the new key is not kept where the current one is".into(),
+            ));
+        }
     }
-    j.did(format!(
-        "{} now holds the new key (previous: {})",
-        p.plan.files[p.plan.files.len() - 1].display(),
-        replaced
-            .backups
-            .iter()
-            .map(|(_, b)| b.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
 
     // 7. The old certificate.
-    let cert_pem = generated.cert_pem()?;
     let late_failure = if !opts.remove_old {
         progress(
             Step::RemoveOld,
@@ -196,8 +218,12 @@ pub(super) async fn run(
     };
     if late_failure.is_none() {
         messages::info(&format!(
-            "rotate: done: {} holds the new key (thumbprint {}, expires {}); the certificate follows on stdout",
-            shell_word(&p.plan.files[p.plan.files.len() - 1].display().to_string()),
+            "rotate: done: {} {} the new key (thumbprint {}, expires {}); the certificate follows on stdout",
+            shell_word(&p.plan.holds()),
+            match p.target {
+                Target::Files { .. } => "holds",
+                Target::Token(_) => "names",
+            },
             new.sha1_hex(),
             new_expires
         ));
@@ -206,6 +232,61 @@ pub(super) async fn run(
         cert_pem: Some(cert_pem),
         late_failure,
     })
+}
+
+/// The failure of `step` before step 6, after discarding the new key (staged files, or the
+/// objects made in the token).
+fn discarded(
+    made: Made,
+    j: &mut Journal,
+    step: Step,
+    cause: RotateCause,
+    todo: Option<String>,
+) -> Error {
+    let left = made.discard();
+    let todo = match (todo, left) {
+        (Some(t), Some(l)) => Some(format!("{t}; {l}")),
+        (t, l) => t.or(l),
+    };
+    j.fail(step, cause, todo)
+}
+
+/// Step 6 failed in the token: nothing was swapped (or the hint says what the token would not
+/// undo); the new key is registered, proven and under its temporary names.
+fn swap_failed(
+    p: &Prepared<'_>,
+    j: &mut Journal,
+    failed: SwapFailed,
+    key_id: &str,
+    opts: &Options,
+) -> Error {
+    let cert_file = match &p.plan.holder {
+        super::Holder::Token(t) => t.cert_file.clone(),
+        super::Holder::Files { .. } => None,
+    };
+    let mut todo = if failed.stuck.is_empty() {
+        format!(
+            "the token's objects{} are as they were and the current key still works",
+            cert_file
+                .map(|f| format!(" and {}", f.display()))
+                .unwrap_or_default()
+        )
+    } else {
+        format!(
+            "the token could not undo every rename ({}): put those names back with the token's own tool",
+            failed.stuck.join("; ")
+        )
+    };
+    todo += &format!(
+        "; the new key is registered and works as {} (its certificate next to it): switch to that URI, \
+         or undo the rotation with {} and destroy those objects with the token's own tool",
+        shell_word(&failed.new_uri.to_string()),
+        p.plan.remove_command(key_id)
+    );
+    if opts.remove_old {
+        todo += "; the old certificate was not removed (--remove-old): it is still the one in use";
+    }
+    j.fail(Step::Replace, failed.cause, Some(todo))
 }
 
 /// The object id to use, and the old key ids to remove (with `--remove-old`).
@@ -295,23 +376,4 @@ fn application_facts(
         &format!("object id {object_id}, {registered}"),
     );
     Ok((object_id, old_ids))
-}
-
-/// The new files' contents, in the current layout, under the current password.
-fn new_contents(
-    g: &gen_cert::Generated,
-    p: &Prepared<'_>,
-    password: Option<&crate::secret::Password>,
-) -> Result<Vec<Zeroizing<Vec<u8>>>> {
-    Ok(match p.plan.layout {
-        Layout::Combined => vec![g.credential_pem(password)?],
-        Layout::Pair if p.files.key_file_holds_certificate() => {
-            vec![Zeroizing::new(g.cert_pem()?), g.credential_pem(password)?]
-        }
-        Layout::Pair => vec![Zeroizing::new(g.cert_pem()?), g.key_pem(password)?],
-        Layout::Pfx => {
-            let empty = crate::secret::Password::new(String::new());
-            vec![g.pfx(password.unwrap_or(&empty))?]
-        }
-    })
 }

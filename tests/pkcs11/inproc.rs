@@ -27,9 +27,15 @@ pub fn child(hsm: &SoftHsm, name: &str) -> Outcome {
 }
 
 fn child_with(hsm: &SoftHsm, name: &str, env: &[(&str, PathBuf)]) -> Outcome {
+    child_at(hsm, &format!("pkcs11::inproc::{name}"), env)
+}
+
+/// Runs the ignored test at `path` (`pkcs11::MODULE::child_NAME`) in a child process with
+/// `hsm`'s config and `env`.
+pub fn child_at(hsm: &SoftHsm, path: &str, env: &[(&str, PathBuf)]) -> Outcome {
     let mut cmd = assert_cmd::Command::new(std::env::current_exe().unwrap());
     cmd.args([
-        &format!("pkcs11::inproc::{name}"),
+        path,
         "--exact",
         "--ignored",
         "--nocapture",
@@ -51,7 +57,12 @@ fn child_with(hsm: &SoftHsm, name: &str, env: &[(&str, PathBuf)]) -> Outcome {
 }
 
 /// A logged-in read-write session on the token `graphd`, straight through cryptoki.
-fn session() -> (Pkcs11, Session) {
+pub fn session() -> (Pkcs11, Session) {
+    session_as(UserType::User, PIN)
+}
+
+/// As [`session`], logged in as `user` with `pin`.
+pub fn session_as(user: UserType, pin: &str) -> (Pkcs11, Session) {
     assert!(
         std::env::var_os(CHILD).is_some(),
         "this test runs only as a child of another (see the module docs)"
@@ -66,9 +77,7 @@ fn session() -> (Pkcs11, Session) {
         .find(|s| ctx.get_token_info(*s).unwrap().label() == "graphd")
         .unwrap();
     let session = ctx.open_rw_session(slot).unwrap();
-    session
-        .login(UserType::User, Some(&AuthPin::from(PIN)))
-        .unwrap();
+    session.login(user, Some(&AuthPin::from(pin))).unwrap();
     (ctx, session)
 }
 

@@ -33,6 +33,8 @@ pub enum Layout {
     Pair,
     /// One PKCS#12 file.
     Pfx,
+    /// `--cert CERT.pem` alone: the key is in a PKCS#11 token.
+    Certificate,
 }
 
 /// One current file: as the user named it, where it really is, what it holds.
@@ -112,6 +114,7 @@ impl CredentialFiles {
         }
         let encrypted = match layout {
             Layout::Pfx => true,
+            Layout::Certificate => false,
             Layout::Combined | Layout::Pair => files
                 .iter()
                 .filter(|f| f.private)
@@ -124,6 +127,19 @@ impl CredentialFiles {
         })
     }
 
+    /// Reads the certificate file of a key that lives in a token (`--cert FILE`).
+    pub fn read_certificate(path: &Path) -> Result<Self, RotateCause> {
+        let file = OnDisk::read(path, false)?;
+        let (dir, name) = dir_and_name(&file.real);
+        fileio::stage(dir, &name, b"", 0o600)
+            .map_err(|e| RotateCause::Error(write_failed(path, "write next to", e)))?;
+        Ok(CredentialFiles {
+            layout: Layout::Certificate,
+            files: vec![file],
+            encrypted: false,
+        })
+    }
+
     pub fn layout(&self) -> Layout {
         self.layout
     }
@@ -131,6 +147,7 @@ impl CredentialFiles {
     /// The password the new file needs, if any: the same kind as the current one's.
     pub fn encryption(&self) -> Option<Encrypted> {
         match (self.layout, self.encrypted) {
+            (Layout::Certificate, _) => None,
             (Layout::Pfx, _) => Some(Encrypted::Pfx),
             (_, true) => Some(Encrypted::Key),
             (_, false) => None,
