@@ -37,7 +37,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let subject = Subject::parse("CN=graphd-demo").map_err(|e| Error::Internal(e.to_string()))?;
     let generated = gen_cert::generate(&Request {
         subject: &subject,
-        days: 30,
+        days: 365, // as gen-cert makes it; 30 would sit on the expiry-warning line
         key_bits: 2048,
     })?;
     let out = OutDir::check(dir.path(), &[KEY_FILE, CERT_FILE], false)?;
